@@ -1,0 +1,1 @@
+"""Run the whole stack locally on real servers: embedded PostgreSQL, Tansu, the four services."""

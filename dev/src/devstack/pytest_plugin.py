@@ -1,0 +1,75 @@
+"""Fixtures that start real servers for the tests: PostgreSQL + pgvector and a Kafka broker.
+
+Servers start once per test session; each test gets its own topic prefix and database rows keyed
+by unique ids, so tests never truncate each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack import servers
+from shared import db, kafka, topics
+
+ROOT = Path(__file__).resolve().parents[3]
+MIGRATIONS = ROOT / "db" / "migrations"
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database on a real PostgreSQL 18 + pgvector server."""
+    dsn = servers.start_postgres(tmp_path_factory.mktemp("pg"))
+    dsn = asyncio.run(servers.create_database(dsn, "drive_index_test"))
+    asyncio.run(db.migrate(dsn, MIGRATIONS))
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a real Kafka-protocol broker (Tansu, memory storage)."""
+    external = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    with servers.tansu(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log") as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix that gives this test topics (and consumer groups) of its own."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def topics_created(kafka_bootstrap: str, topic_prefix: str) -> str:
+    """Create this test's pipeline topics and their dead-letter topics; return the prefix."""
+    await kafka.ensure_topics(kafka_bootstrap, [topics.with_prefix(topic_prefix, t) for t in topics.ALL])
+    return topic_prefix
+
+
+@pytest.fixture
+def service_env(postgres_dsn: str, kafka_bootstrap: str, topic_prefix: str) -> dict[str, str]:
+    """The environment a service needs to run against the test servers."""
+    return {
+        "DATABASE_URL": postgres_dsn,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_ENABLE_IDEMPOTENCE": "false",
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "CONSUMER_BACKOFF_SECONDS": "0.05",
+        "LOG_FORMAT": "json",
+    }
+
+
+@pytest.fixture
+async def pool(postgres_dsn: str) -> AsyncIterator[object]:
+    """An asyncpg pool on the test database."""
+    connection_pool = await db.create_pool(postgres_dsn, max_size=4)
+    yield connection_pool
+    await connection_pool.close()

@@ -1,0 +1,1 @@
+"""Code shared by the Drive Index services: contracts, settings and infrastructure helpers."""

@@ -1,0 +1,99 @@
+"""Event contracts carried on Kafka, one typed model per topic.
+
+Additive changes keep `schema_version`; a breaking change bumps it and adds an upgrade step here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    """Base of every event: immutable, tolerant of fields added by newer producers."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = 1
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class DriveChanged(Event):
+    """A Drive source has changes to read (from a push notification, a backfill or a reconcile)."""
+
+    source_id: str
+    resource_state: Literal["sync", "change", "add", "update", "remove", "trash", "untrash", "backfill", "reconcile"]
+    channel_id: str | None = None
+    message_number: int | None = None
+    resource_id: str | None = None
+    received_at: datetime
+    request_id: str | None = None
+
+
+class Permission(BaseModel):
+    """Who may read a file, as Drive states it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: Literal["user", "group", "domain", "anyone"]
+    role: str
+    email_address: str | None = None
+    domain: str | None = None
+
+
+class FileMetadata(BaseModel):
+    """The Drive metadata of one file at one version."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    mime_type: str
+    web_view_link: str | None = None
+    parents: list[str] = Field(default_factory=list)
+    modified_time: datetime | None = None
+    drive_id: str | None = None
+    size: int | None = None
+    permissions: list[Permission] = Field(default_factory=list)
+
+
+class FetchAction(StrEnum):
+    UPSERT = "upsert"  # new text to index
+    METADATA = "metadata"  # same content, new metadata (moved, renamed, shared): no re-embedding
+    SKIPPED = "skipped"  # recorded with a reason (too large, unparsable, unsupported type)
+    DELETE = "delete"  # trashed or removed: drop from the index
+
+
+class DocFetched(Event):
+    """A file's current text and metadata at one version, or its deletion."""
+
+    source_id: str
+    file_id: str
+    action: FetchAction
+    # Drive's file version: increases on every change, so older events can be ignored.
+    version: int
+    metadata: FileMetadata | None = None
+    text: str | None = None
+    # Claim check: texts too large for one Kafka message are stored in PostgreSQL under this key.
+    text_ref: str | None = None
+    content_hash: str | None = None
+    reason: str | None = None
+    fetched_at: datetime
+
+
+class ChunksEmbedded(Event):
+    """A file's chunks for one version are in pgvector."""
+
+    source_id: str
+    file_id: str
+    version: int
+    action: FetchAction
+    chunk_count: int
+    model: str | None = None
+    embed_seconds: float = 0.0
+    total_seconds: float = 0.0
+    reembedded: bool = False

@@ -1,0 +1,28 @@
+"""Prometheus metrics, declared once so every service exports the same names."""
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES = Counter(
+    "drive_index_messages_total", "Kafka messages handled, by topic and outcome", ["topic", "outcome"]
+)
+HANDLER_SECONDS = Histogram(
+    "drive_index_handler_seconds", "Time to handle one Kafka message, retries included", ["topic"]
+)
+WEBHOOKS = Counter(
+    "drive_index_webhooks_total", "Drive push notifications received, by outcome", ["outcome"]
+)
+INGESTION_SECONDS = Histogram(
+    "drive_index_ingestion_seconds",
+    "Time from fetching a Drive file to publishing its text, by outcome",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+EMBEDDING_SECONDS = Histogram(
+    "drive_index_embedding_seconds", "Time to embed one batch of texts", ["provider", "purpose"]
+)
+QUERY_SECONDS = Histogram(
+    "drive_index_query_seconds", "Time to answer one search request", ["outcome"]
+)
+DATABASE_ERRORS = Counter(
+    "drive_index_database_errors_total", "Database operations that failed", ["operation"]
+)

@@ -1,0 +1,64 @@
+"""Settings read from the environment, once, with errors that name the variable to fix."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """The environment is missing a setting or holds an invalid one."""
+
+
+class CommonSettings(BaseSettings):
+    """What every service needs: its stores, its port and its telemetry."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    database_url: str = Field(description="PostgreSQL DSN")
+    kafka_bootstrap_servers: str = Field(description="comma-separated Kafka brokers")
+    # Apache Kafka supports idempotent producers; Tansu refuses InitProducerId, so dev turns it off.
+    kafka_enable_idempotence: bool = True
+    kafka_topic_prefix: str = ""
+    http_port: int = 8080
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    otel_service_name: str = "drive-index"
+    otel_exporter_otlp_endpoint: str | None = None
+    # Retries of a retriable handler failure before the message goes to the dead-letter topic.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_seconds: float = Field(default=0.5, gt=0)
+
+
+class EmbeddingSettings(BaseSettings):
+    """Which embedding model turns text into vectors; shared by the embedder and search."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    embedding_provider: Literal["local", "cohere"] = "local"
+    cohere_api_key: str | None = Field(default=None, repr=False)
+    cohere_model: str = "embed-v4.0"
+    cohere_base_url: str | None = None
+    cohere_dimensions: int = 1024
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(settings_class: type[S], **overrides: object) -> S:
+    """Build settings from the environment, turning validation errors into one readable message."""
+    try:
+        return settings_class(**overrides)  # type: ignore[arg-type]  # pydantic-settings fills the rest
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            if error["type"] == "missing":
+                problems.append(f"{name} is not set")
+            else:
+                problems.append(f"{name} is invalid: {error['msg']}")
+        raise SettingsError(
+            "; ".join(problems) + " (see .env.example for every setting)"
+        ) from None

@@ -1,0 +1,150 @@
+"""The aiohttp skeleton every service shares: health, readiness, metrics and owned resources.
+
+Each resource opens and closes in one cleanup context; background consumers belong to the app,
+so `web.run_app` stopping on SIGTERM/SIGINT also stops them cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared import db, kafka, logs, telemetry
+from shared.events import Event
+from shared.settings import CommonSettings
+
+log = structlog.get_logger(__name__)
+
+Check = Callable[[], Awaitable[object]]
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+SETTINGS = web.AppKey("settings", CommonSettings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+PUBLISHER = web.AppKey("publisher", kafka.Publisher)
+CHECKS = web.AppKey("checks", dict[str, Check])
+
+READY_TIMEOUT_SECONDS = 3.0
+
+
+def service_app(settings: CommonSettings, name: str) -> web.Application:
+    """Make a service's app with logging, tracing and the /healthz, /readyz, /metrics routes."""
+    logs.setup(name, settings.log_level, settings.log_format)
+    telemetry.setup(settings.otel_service_name if settings.otel_service_name != "drive-index" else name,
+                    settings.otel_exporter_otlp_endpoint)
+    app = web.Application(client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[CHECKS] = {}
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    results: dict[str, str] = {}
+    for check_name, check in request.app[CHECKS].items():
+        try:
+            await asyncio.wait_for(check(), READY_TIMEOUT_SECONDS)
+            results[check_name] = "ok"
+        except Exception as exc:  # any failure means not ready; say which and why
+            results[check_name] = f"error: {type(exc).__name__}: {exc}"[:300]
+    ready = all(value == "ok" for value in results.values())
+    return web.json_response({"ready": ready, "checks": results}, status=200 if ready else 503)
+
+
+async def metrics(_: web.Request) -> web.Response:
+    response = web.Response(body=generate_latest())
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response
+
+
+def database(dsn: str) -> CleanupContext:
+    """Own an asyncpg pool for the app's lifetime, checked by /readyz."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        pool = await db.create_pool(dsn)
+        app[POOL] = pool
+        app[CHECKS]["database"] = lambda: pool.fetchval("SELECT 1")
+        yield
+        await pool.close()
+
+    return context
+
+
+def kafka_publisher(settings: CommonSettings) -> CleanupContext:
+    """Own a started producer for the app's lifetime, checked by /readyz."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        producer = kafka.producer_from(settings)
+        await producer.start()
+        app[PUBLISHER] = kafka.Publisher(producer, settings.kafka_topic_prefix)
+        app[CHECKS]["kafka"] = producer.client.fetch_all_metadata
+        yield
+        await producer.stop()
+
+    return context
+
+
+def consumer(
+    settings: CommonSettings,
+    topic: str,
+    group_id: str,
+    model: type[Event],
+    make_handler: Callable[[web.Application], kafka.Handler[Any]],
+) -> CleanupContext:
+    """Run a consume loop in the background for the app's lifetime, checked by /readyz."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        kafka_consumer = kafka.consumer_from(settings, topic, group_id)
+        await kafka_consumer.start()
+        loop = kafka.ConsumeLoop(
+            kafka_consumer,
+            model,
+            make_handler(app),
+            app[PUBLISHER],
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        )
+        task = asyncio.create_task(loop.run(), name=f"consume {topic}")
+        task.add_done_callback(_report_crash)
+        app[CHECKS][f"consumer {topic}"] = lambda: _alive(task)
+        yield
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # already reported by _report_crash
+            pass
+        await kafka_consumer.stop()
+
+    return context
+
+
+async def _alive(task: asyncio.Task[None]) -> None:
+    if task.done():
+        raise RuntimeError("the consume loop stopped; see the service log")
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("consumer.crashed", task=task.get_name(), exc_info=task.exception())
+
+
+def run(app: web.Application, port: int) -> None:
+    """Serve until SIGTERM/SIGINT, then close every resource the app owns."""
+    started = time.monotonic()
+    log.info("service.starting", port=port)
+    web.run_app(app, port=port, print=None, access_log=None, shutdown_timeout=10)
+    log.info("service.stopped", uptime_seconds=round(time.monotonic() - started, 1))

@@ -148,3 +148,17 @@ def run(app: web.Application, port: int) -> None:
     log.info("service.starting", port=port)
     web.run_app(app, port=port, print=None, access_log=None, shutdown_timeout=10)
     log.info("service.stopped", uptime_seconds=round(time.monotonic() - started, 1))
+
+
+def serve(settings_class: type[CommonSettings], create_app: Callable[[Any], web.Application]) -> None:
+    """Entry point of every service: settings from the environment, then the app until a signal."""
+    import sys
+
+    from shared.settings import SettingsError, load
+
+    try:
+        settings = load(settings_class)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run(create_app(settings), settings.http_port)

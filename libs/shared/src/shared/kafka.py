@@ -7,6 +7,7 @@ trace, and committed only once its work is done or parked in the dead-letter top
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -79,12 +80,13 @@ async def ensure_topics(bootstrap_servers: str, names: Sequence[str], partitions
     try:
         existing = set(await admin.list_topics())
         wanted = [n for name in names for n in (name, topics.dead_letter(name))]
-        missing = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in wanted if n not in existing]
+        missing = [
+            NewTopic(n, num_partitions=partitions, replication_factor=1) for n in wanted if n not in existing
+        ]
         if missing:
-            try:
+            # Another process may create them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:  # another process created them first
-                pass
     finally:
         await admin.close()
 

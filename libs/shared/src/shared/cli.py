@@ -1,0 +1,95 @@
+"""`drive-index`: the operator's runbook as commands.
+
+drive-index migrate            apply db/migrations
+drive-index topics             create the Kafka topics and their dead-letter topics
+drive-index watch start|renew|stop|list
+drive-index backfill|reconcile queue a full pass over a source's files
+drive-index search "query"     ask the search service
+drive-index smoke              post-deploy check: health, a replayed webhook, a search hit
+drive-index doctor             check settings, database, broker, Drive and channels
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from shared import checks
+from shared.settings import SettingsError
+
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="drive-index", description="Operate a Drive Index deployment.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    migrate = sub.add_parser("migrate", help="apply the SQL migrations not applied yet")
+    migrate.add_argument("--dir", type=Path, default=Path(os.environ.get("MIGRATIONS_DIR", "db/migrations")))
+
+    topics_cmd = sub.add_parser("topics", help="create the pipeline topics and dead-letter topics")
+    topics_cmd.add_argument("--partitions", type=int, default=4)
+
+    watch = sub.add_parser("watch", help="manage Drive push-notification channels")
+    watch_sub = watch.add_subparsers(dest="action", required=True)
+    start = watch_sub.add_parser("start", help="register a channel (and stop channels to other addresses)")
+    start.add_argument("--source", default="default")
+    start.add_argument("--address", default=os.environ.get("DRIVE_WEBHOOK_URL"))
+    start.add_argument("--ttl-hours", type=float, default=24 * 7)
+    renew = watch_sub.add_parser("renew", help="replace channels that expire soon")
+    renew.add_argument("--within-hours", type=float, default=24)
+    stop = watch_sub.add_parser("stop", help="stop channels")
+    stop.add_argument("channel", nargs="*", help="channel ids (default: every active channel)")
+    listing = watch_sub.add_parser("list", help="list channels")
+    listing.add_argument("--all", action="store_true", help="include stopped channels")
+
+    for name, what in (
+        ("backfill", "index every file"),
+        ("reconcile", "index every file, drop vanished ones"),
+    ):
+        pass_cmd = sub.add_parser(name, help=f"queue a pass that will {what}")
+        pass_cmd.add_argument("--source", default="default")
+
+    search = sub.add_parser("search", help="search the index")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--url", default=os.environ.get("SEARCH_URL", "http://127.0.0.1:8083"))
+
+    for cmd in (sub.add_parser("smoke", help="post-deploy check"), sub.add_parser("doctor", help="diagnose")):
+        cmd.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
+        cmd.add_argument("--fetcher", default=os.environ.get("FETCHER_URL", "http://127.0.0.1:8081"))
+        cmd.add_argument("--embedder", default=os.environ.get("EMBEDDER_URL", "http://127.0.0.1:8082"))
+        cmd.add_argument("--search", default=os.environ.get("SEARCH_URL", "http://127.0.0.1:8083"))
+    smoke = sub.choices["smoke"]
+    smoke.add_argument("--source", default="default")
+    smoke.add_argument("--query", help="a search that must find --expect")
+    smoke.add_argument("--expect", help="title (or file id) the query must return")
+    smoke.add_argument("--timeout", type=float, default=60)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run one command; exit 0 when it succeeded."""
+    args = _parser().parse_args(argv)
+    from shared import commands
+
+    command: Command = getattr(commands, f"{args.command}_command")
+    try:
+        code = asyncio.run(command(args))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    except checks.CheckFailedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""`drive-index doctor`: check every dependency and say what to do about each failure."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared import checks, db, topics
+from shared.settings import CommonSettings, SettingsError, load
+
+# Google sends nothing while nothing changes; a long silence on an active channel still deserves a look.
+QUIET_WEBHOOKS = timedelta(hours=6)
+
+
+async def run(args: argparse.Namespace) -> int:
+    failures = 0
+    print("settings:")
+    try:
+        settings = load(CommonSettings)
+        checks.ok("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS set")
+    except SettingsError as exc:
+        checks.fail("settings", str(exc))
+        return 1
+    print("database:")
+    failures += await _database(settings)
+    print("broker:")
+    failures += await _broker(settings)
+    print("drive:")
+    failures += await _drive()
+    print("services:")
+    for name, url in (
+        ("webhook-gateway", args.gateway),
+        ("fetcher", args.fetcher),
+        ("embedder", args.embedder),
+        ("search", args.search),
+    ):
+        failures += 0 if await checks.service_ready(name, url.rstrip("/")) else 1
+    print("all checks passed" if not failures else f"{failures} check(s) failed")
+    return 1 if failures else 0
+
+
+async def _database(settings: CommonSettings) -> int:
+    try:
+        connection = await asyncpg.connect(settings.database_url, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        checks.fail("connect", f"{exc}; check DATABASE_URL and that PostgreSQL runs")
+        return 1
+    try:
+        version = await connection.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        applied = await connection.fetchval("SELECT count(*) FROM schema_migrations") if version else 0
+        pending = len(db.migration_files(_migrations_dir())) - int(applied or 0)
+        if not version:
+            checks.fail("pgvector", "extension missing: run `drive-index migrate`")
+            return 1
+        checks.ok("pgvector", version)
+        if pending > 0:
+            checks.fail("migrations", f"{pending} pending: run `drive-index migrate`")
+            return 1
+        checks.ok("migrations", f"{applied} applied")
+        return await _channels(connection)
+    finally:
+        await connection.close()
+
+
+def _migrations_dir() -> Path:
+    return Path(os.environ.get("MIGRATIONS_DIR", "db/migrations"))
+
+
+async def _channels(connection: asyncpg.Connection) -> int:
+    rows = await connection.fetch(
+        "SELECT id, expires_at, last_message_at, created_at FROM watch_channels WHERE stopped_at IS NULL"
+    )
+    if not rows:
+        checks.warn("watch channels", "none active: run `drive-index watch start`")
+        return 0
+    now, problems = datetime.now(UTC), 0
+    for row in rows:
+        if row["expires_at"] and row["expires_at"] < now:
+            checks.fail(f"channel {row['id']}", "expired: run `drive-index watch renew`")
+            problems += 1
+        elif row["expires_at"] and row["expires_at"] < now + timedelta(days=1):
+            checks.warn(f"channel {row['id']}", "expires within a day: run `drive-index watch renew`")
+        last = row["last_message_at"] or row["created_at"]
+        if now - last > QUIET_WEBHOOKS:
+            checks.warn(
+                f"channel {row['id']}", f"no webhook since {last:%Y-%m-%d %H:%M}; is the address reachable?"
+            )
+    if not problems:
+        checks.ok("watch channels", f"{len(rows)} active")
+    return problems
+
+
+async def _broker(settings: CommonSettings) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000)
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+    except Exception as exc:  # any client error means the broker is not usable from here
+        checks.fail("connect", f"{exc!r}; check KAFKA_BOOTSTRAP_SERVERS")
+        return 1
+    finally:
+        await admin.close()
+    wanted = [topics.with_prefix(settings.kafka_topic_prefix, t) for t in topics.ALL]
+    missing = [t for name in wanted for t in (name, topics.dead_letter(name)) if t not in existing]
+    if missing:
+        checks.fail("topics", f"missing {missing}: run `drive-index topics`")
+        return 1
+    checks.ok("topics", ", ".join(wanted))
+    return 0
+
+
+async def _drive() -> int:
+    try:
+        from shared.drive import DriveClient, DriveSettings
+
+        token = await DriveClient.from_settings(load(DriveSettings)).get_start_page_token()
+    except Exception as exc:  # report whatever stops us from reading Drive
+        checks.fail("changes API", f"{exc!r}; check DRIVE_API_ENDPOINT / GOOGLE_APPLICATION_CREDENTIALS")
+        return 1
+    checks.ok("changes API", f"start page token {token}")
+    return 0

@@ -1,0 +1,164 @@
+"""Drive push-notification channels: register, renew, stop and list them.
+
+A channel's token is a secret shared with Google and checked by the gateway; only its SHA-256 is
+stored. Channels expire (at most a week for changes.watch), so `renew` replaces those about to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Drive refuses changes.watch expirations further than a week ahead.
+MAX_TTL = timedelta(days=7)
+
+
+class WatchingDrive(Protocol):
+    """What channel management needs from Drive."""
+
+    async def get_start_page_token(self) -> str: ...
+
+    async def watch_changes(
+        self, page_token: str, channel_id: str, address: str, token: str, expiration_ms: int | None = None
+    ) -> dict[str, object]: ...
+
+    async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    source_id: str
+    address: str
+    resource_id: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    stopped_at: datetime | None
+    last_message_number: int | None
+    last_message_at: datetime | None
+
+
+def token_digest(token: str) -> bytes:
+    """Hash a channel token the way the gateway compares it."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def ensure_source(pool: asyncpg.Pool, drive: WatchingDrive, source_id: str) -> str:
+    """Make sure the source exists with a page token, so no change after now is missed."""
+    await pool.execute("INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING", source_id)
+    token = await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source_id)
+    if token is None:
+        token = await drive.get_start_page_token()
+        await pool.execute(
+            "UPDATE sources SET page_token = $2, updated_at = now() WHERE id = $1 AND page_token IS NULL",
+            source_id,
+            token,
+        )
+        token = await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source_id)
+    return str(token)
+
+
+async def start(
+    pool: asyncpg.Pool, drive: WatchingDrive, source_id: str, address: str, ttl: timedelta = MAX_TTL
+) -> Channel:
+    """Register a new channel for `address`, then stop the source's channels that point elsewhere."""
+    page_token = await ensure_source(pool, drive, source_id)
+    channel_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + min(ttl, MAX_TTL)
+    # The row exists before Drive is asked, because Drive sends the `sync` message at once.
+    await pool.execute(
+        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        channel_id,
+        source_id,
+        token_digest(token),
+        address,
+        expires_at,
+    )
+    try:
+        resource = await drive.watch_changes(
+            page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
+        )
+    except BaseException:
+        await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
+        raise
+    expiration = resource.get("expiration")
+    if expiration:
+        expires_at = datetime.fromtimestamp(int(str(expiration)) / 1000, UTC)
+    await pool.execute(
+        "UPDATE watch_channels SET resource_id = $2, expires_at = $3 WHERE id = $1",
+        channel_id,
+        resource.get("resourceId"),
+        expires_at,
+    )
+    log.info(
+        "channel.started",
+        channel_id=channel_id,
+        source_id=source_id,
+        address=address,
+        expires_at=expires_at.isoformat(),
+    )
+    for old in await list_channels(pool, source_id):
+        if old.id != channel_id and old.address != address:
+            await stop(pool, drive, old)
+    return await get(pool, channel_id)  # type: ignore[return-value]  # it was just inserted
+
+
+async def stop(pool: asyncpg.Pool, drive: WatchingDrive, channel: Channel) -> None:
+    """Stop a channel at Drive (if Drive still knows it) and mark it stopped."""
+    if channel.resource_id:
+        try:
+            await drive.stop_channel(channel.id, channel.resource_id)
+        except Exception as exc:  # an expired or unknown channel is already stopped at Drive
+            log.warning("channel.stop_failed", channel_id=channel.id, error=repr(exc))
+    await pool.execute("UPDATE watch_channels SET stopped_at = now() WHERE id = $1", channel.id)
+    log.info("channel.stopped", channel_id=channel.id, address=channel.address)
+
+
+async def renew(
+    pool: asyncpg.Pool, drive: WatchingDrive, within: timedelta = timedelta(days=1), ttl: timedelta = MAX_TTL
+) -> list[Channel]:
+    """Replace every active channel that expires within `within`; return the new channels."""
+    renewed = []
+    deadline = datetime.now(UTC) + within
+    for channel in await list_channels(pool):
+        if channel.expires_at is not None and channel.expires_at <= deadline:
+            new = await start(pool, drive, channel.source_id, channel.address, ttl)
+            await stop(pool, drive, channel)
+            renewed.append(new)
+    return renewed
+
+
+async def list_channels(
+    pool: asyncpg.Pool, source_id: str | None = None, *, include_stopped: bool = False
+) -> list[Channel]:
+    """List channels, newest first; active ones only unless asked."""
+    rows = await pool.fetch(
+        """SELECT id, source_id, address, resource_id, expires_at, created_at, stopped_at,
+                  last_message_number, last_message_at
+             FROM watch_channels
+            WHERE ($1::text IS NULL OR source_id = $1) AND ($2 OR stopped_at IS NULL)
+            ORDER BY created_at DESC""",
+        source_id,
+        include_stopped,
+    )
+    return [Channel(**dict(row)) for row in rows]
+
+
+async def get(pool: asyncpg.Pool, channel_id: str) -> Channel | None:
+    rows = await pool.fetch(
+        """SELECT id, source_id, address, resource_id, expires_at, created_at, stopped_at,
+                  last_message_number, last_message_at
+             FROM watch_channels WHERE id = $1""",
+        channel_id,
+    )
+    return Channel(**dict(rows[0])) if rows else None

@@ -60,7 +60,9 @@ async def migrate(dsn: str, directory: Path) -> list[str]:
             checksum = hashlib.sha256(sql.encode()).hexdigest()
             if path.name in applied:
                 if applied[path.name] != checksum:
-                    raise MigrationError(f"{path.name} changed after it was applied; add a new migration instead")
+                    raise MigrationError(
+                        f"{path.name} changed after it was applied; add a new migration instead"
+                    )
                 continue
             async with connection.transaction():
                 await connection.execute(sql)

@@ -27,7 +27,9 @@ class DriveChanged(Event):
     """A Drive source has changes to read (from a push notification, a backfill or a reconcile)."""
 
     source_id: str
-    resource_state: Literal["sync", "change", "add", "update", "remove", "trash", "untrash", "backfill", "reconcile"]
+    resource_state: Literal[
+        "sync", "change", "add", "update", "remove", "trash", "untrash", "backfill", "reconcile"
+    ]
     channel_id: str | None = None
     message_number: int | None = None
     resource_id: str | None = None

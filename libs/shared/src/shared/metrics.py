@@ -8,9 +8,7 @@ MESSAGES = Counter(
 HANDLER_SECONDS = Histogram(
     "drive_index_handler_seconds", "Time to handle one Kafka message, retries included", ["topic"]
 )
-WEBHOOKS = Counter(
-    "drive_index_webhooks_total", "Drive push notifications received, by outcome", ["outcome"]
-)
+WEBHOOKS = Counter("drive_index_webhooks_total", "Drive push notifications received, by outcome", ["outcome"])
 INGESTION_SECONDS = Histogram(
     "drive_index_ingestion_seconds",
     "Time from fetching a Drive file to publishing its text, by outcome",
@@ -20,9 +18,7 @@ INGESTION_SECONDS = Histogram(
 EMBEDDING_SECONDS = Histogram(
     "drive_index_embedding_seconds", "Time to embed one batch of texts", ["provider", "purpose"]
 )
-QUERY_SECONDS = Histogram(
-    "drive_index_query_seconds", "Time to answer one search request", ["outcome"]
-)
+QUERY_SECONDS = Histogram("drive_index_query_seconds", "Time to answer one search request", ["outcome"])
 DATABASE_ERRORS = Counter(
     "drive_index_database_errors_total", "Database operations that failed", ["operation"]
 )

@@ -59,6 +59,4 @@ def load(settings_class: type[S], **overrides: object) -> S:
                 problems.append(f"{name} is not set")
             else:
                 problems.append(f"{name} is invalid: {error['msg']}")
-        raise SettingsError(
-            "; ".join(problems) + " (see .env.example for every setting)"
-        ) from None
+        raise SettingsError("; ".join(problems) + " (see .env.example for every setting)") from None

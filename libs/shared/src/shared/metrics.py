@@ -22,3 +22,8 @@ QUERY_SECONDS = Histogram("drive_index_query_seconds", "Time to answer one searc
 DATABASE_ERRORS = Counter(
     "drive_index_database_errors_total", "Database operations that failed", ["operation"]
 )
+DRIVE_REQUESTS = Counter(
+    "drive_index_drive_requests_total",
+    "Google Drive API attempts, by method and outcome (ok, retried, or the error raised)",
+    ["method", "outcome"],
+)

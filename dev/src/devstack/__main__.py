@@ -1,0 +1,117 @@
+"""`make dev`: the whole stack on this machine, on embedded defaults, until Ctrl-C.
+
+PostgreSQL 18 + pgvector (data kept in .devdata/pg), Tansu on :9092 (memory storage), the local
+embedding model, the Drive emulator seeded with samples on :9000 (unless DRIVE_API_ENDPOINT or
+GOOGLE_APPLICATION_CREDENTIALS points at a real Drive), and the four services on :8080-8083.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from devstack import servers
+from devstack.stack import Stack
+from shared import db, kafka, topics
+
+ROOT = Path.cwd()
+DATA = ROOT / ".devdata"
+EMULATOR_PORT = 9000
+KAFKA_PORT = int(os.environ.get("DEV_KAFKA_PORT", "9092"))
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    """Run a `drive-index` command the way an operator would; stop on failure."""
+    result = subprocess.run([sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env}, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"`drive-index {' '.join(args)}` failed (exit {result.returncode})")
+
+
+def start_drive(stack: ExitStack, logs: Path) -> dict[str, str]:
+    """Use the configured Drive, or start the emulator with sample documents."""
+    if os.environ.get("DRIVE_API_ENDPOINT") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        step(f"using Drive at {os.environ.get('DRIVE_API_ENDPOINT') or 'googleapis.com'}")
+        return {}
+    step(f"starting the Drive emulator on :{EMULATOR_PORT} with sample documents")
+    emulator = servers.start_python(
+        "drive_emulator", {}, logs / "drive-emulator.log", ("--port", str(EMULATOR_PORT), "--seed")
+    )
+    stack.callback(servers.stop, emulator)
+    servers.wait_for_port(EMULATOR_PORT)
+    return {"DRIVE_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/drive/v3/"}
+
+
+def run() -> None:
+    logs = DATA / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        step("starting PostgreSQL 18 + pgvector (data in .devdata/pg)")
+        dsn = asyncio.run(servers.create_database(servers.start_postgres(DATA / "pg"), "drive_index"))
+        applied = asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
+        print(f"    migrations applied: {applied or 'none pending'}")
+
+        step(f"starting the Kafka-protocol broker (Tansu) on :{KAFKA_PORT}")
+        bootstrap = stack.enter_context(servers.tansu(KAFKA_PORT, logs / "tansu.log"))
+        asyncio.run(kafka.ensure_topics(bootstrap, list(topics.ALL)))
+
+        env = {
+            "DATABASE_URL": dsn,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu refuses idempotent producers
+            **start_drive(stack, logs),
+        }
+        step("starting the four services (the first start loads the embedding model)")
+        services = Stack(env, logs)
+        stack.callback(services.stop)
+        services.start(lambda line: print(f"    {line}", flush=True))
+
+        webhook = os.environ.get("DRIVE_WEBHOOK_URL", f"{services.url('webhook-gateway')}/webhooks/google-drive")
+        step(f"registering a watch channel for {webhook}")
+        cli(env, "watch", "start", "--address", webhook)
+        step("indexing what is already in Drive")
+        cli(env, "backfill")
+        print(_banner(services), flush=True)
+        _wait_for_signal()
+        step("stopping")
+
+
+def _banner(services: Stack) -> str:
+    search = services.url("search")
+    return f"""
+Drive Index is running.
+  search page   {search}/
+  search API    curl '{search}/search?q=how+do+I+claim+expenses'
+  CLI           .venv/bin/drive-index search "how do I claim expenses"
+  logs          .devdata/logs/
+  emulator      edit files: curl -X POST localhost:{EMULATOR_PORT}/control/files -d '{{"name": ...}}'
+Press Ctrl-C to stop.
+"""
+
+
+def _wait_for_signal() -> None:
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    run()

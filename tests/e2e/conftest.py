@@ -1,0 +1,65 @@
+"""The whole pipeline as processes: Drive emulator, the four services, real PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack import servers
+from devstack.stack import SERVICES, Stack
+
+
+@pytest.fixture(scope="module")
+def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = servers.free_port()
+    log = tmp_path_factory.mktemp("emulator") / "drive-emulator.log"
+    process = servers.start_python("drive_emulator", {}, log, ("--port", str(port)))
+    try:
+        servers.wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        servers.stop(process)
+
+
+@pytest.fixture(scope="module")
+def stack_env(postgres_dsn: str, kafka_bootstrap: str, emulator_url: str) -> dict[str, str]:
+    prefix = f"e2e{os.getpid()}."
+    return {
+        "DATABASE_URL": postgres_dsn,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_ENABLE_IDEMPOTENCE": "false",
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "DRIVE_API_ENDPOINT": f"{emulator_url}/drive/v3/",
+        "CONSUMER_BACKOFF_SECONDS": "0.1",
+        "LOG_FORMAT": "json",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def drive_index(env: dict[str, str], *args: str) -> str:
+    """Run the operator CLI as a user would and return what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env},
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 0, f"drive-index {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def stack(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    drive_index(stack_env, "topics")
+    ports = {service.name: servers.free_port() for service in SERVICES}
+    running = Stack(stack_env, Path(tmp_path_factory.mktemp("logs")), ports)
+    try:
+        running.start(progress=lambda _: None)
+        address = f"{running.url('webhook-gateway')}/webhooks/google-drive"
+        drive_index(stack_env, "watch", "start", "--source", "e2e", "--address", address)
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,1 @@
+"""The fetcher: turns Drive changes into doc.fetched events carrying each file's text."""

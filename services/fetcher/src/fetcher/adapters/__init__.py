@@ -1,0 +1,1 @@
+"""The only modules that speak SQL or vendor SDKs."""

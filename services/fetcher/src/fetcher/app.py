@@ -1,0 +1,91 @@
+"""The fetcher's composition root: settings and adapters in, an aiohttp app out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from shared import topics
+from shared.drive import DriveClient
+from shared.events import DriveChanged
+from shared.kafka import Handler
+from shared.web import CHECKS, POOL, PUBLISHER, Check, consumer, database, kafka_publisher, service_app
+
+from fetcher.adapters.postgres import PostgresStore
+from fetcher.files import Limits
+from fetcher.handlers import Options, handle_drive_changed
+from fetcher.ports import Drive
+from fetcher.settings import FetcherSettings
+
+DRIVE = web.AppKey("drive", Drive)
+CONSUMER_GROUP = "fetcher"
+# Readiness is polled often; one cheap Drive call per half minute is enough to notice an outage.
+DRIVE_CHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Adapters to use instead of the ones the settings describe."""
+
+    drive: Drive | None = None
+
+
+def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Application:
+    """Build the fetcher: consume drive.changed, publish doc.fetched, answer health probes."""
+    deps = deps or Deps()
+    app = service_app(settings, "fetcher")
+    app[DRIVE] = deps.drive or DriveClient.from_settings(settings)
+    app[CHECKS]["drive"] = drive_check(app[DRIVE])
+    app.cleanup_ctx.extend(
+        [
+            database(settings.database_url),
+            kafka_publisher(settings),
+            consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
+        ]
+    )
+    return app
+
+
+def options_from(settings: FetcherSettings) -> Options:
+    """Collect the handler's limits from the settings."""
+    return Options(
+        limits=Limits(
+            max_file_bytes=settings.fetcher_max_file_bytes,
+            inline_text_limit=settings.fetcher_inline_text_limit,
+        ),
+        max_concurrency=settings.fetcher_max_concurrency,
+        page_size=settings.fetcher_changes_page_size,
+    )
+
+
+def handler_factory(settings: FetcherSettings) -> Callable[[web.Application], Handler[DriveChanged]]:
+    """Bind the drive.changed handler to the app's Drive client, pool and publisher."""
+    options = options_from(settings)
+
+    def make(app: web.Application) -> Handler[DriveChanged]:
+        store = PostgresStore(app[POOL])
+
+        async def handle(event: DriveChanged) -> None:
+            await handle_drive_changed(
+                event, drive=app[DRIVE], store=store, publisher=app[PUBLISHER], options=options
+            )
+
+        return handle
+
+    return make
+
+
+def drive_check(drive: Drive) -> Check:
+    """Check that Drive answers, at most once per DRIVE_CHECK_SECONDS."""
+    last_ok = float("-inf")
+
+    async def check() -> None:
+        nonlocal last_ok
+        if time.monotonic() - last_ok < DRIVE_CHECK_SECONDS:
+            return
+        await drive.get_start_page_token()
+        last_ok = time.monotonic()
+
+    return check

@@ -1,0 +1,162 @@
+"""Turn one Drive file into a doc.fetched event: download or export, extract, claim-check."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.drive import DriveError, DriveExportTooLarge, DriveNotFound
+from shared.events import DocFetched, FetchAction, FileMetadata, Permission
+
+from fetcher import extract
+from fetcher.errors import UnparsableFile
+from fetcher.ports import Drive, Store
+
+GOOGLE_APPS = "application/vnd.google-apps."
+FOLDER = GOOGLE_APPS + "folder"
+SHORTCUT = GOOGLE_APPS + "shortcut"
+# What each Google-native type is exported as. Sheets go as XLSX: a CSV export has the first tab only.
+EXPORT_AS = {
+    GOOGLE_APPS + "document": "text/markdown",
+    GOOGLE_APPS + "spreadsheet": extract.XLSX,
+    GOOGLE_APPS + "presentation": "text/plain",
+}
+PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
+MIB = 1024 * 1024
+EXPORT_TOO_LARGE = "too large: exceeds Drive's 10 MB export limit"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a file may be to download, and a text to travel inside the event."""
+
+    max_file_bytes: int = 10 * MIB
+    inline_text_limit: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The event to publish for a file, and how many bytes Drive sent for it."""
+
+    event: DocFetched
+    size: int = 0
+
+
+def metadata_of(file: dict[str, Any]) -> FileMetadata:
+    """Map a Drive file resource onto the event's metadata."""
+    permissions = [
+        Permission(
+            type=p["type"],
+            role=p.get("role", "reader"),
+            email_address=p.get("emailAddress"),
+            domain=p.get("domain"),
+        )
+        for p in file.get("permissions") or []
+        if p.get("type") in PERMISSION_TYPES
+    ]
+    size = file.get("size")
+    return FileMetadata(
+        name=file.get("name", ""),
+        mime_type=file["mimeType"],
+        web_view_link=file.get("webViewLink"),
+        parents=file.get("parents") or [],
+        modified_time=file.get("modifiedTime"),
+        drive_id=file.get("driveId"),
+        size=int(size) if size is not None else None,
+        permissions=permissions,
+    )
+
+
+def deletion(source_id: str, file_id: str, version: int) -> DocFetched:
+    """Make the event that removes a file from the index."""
+    return DocFetched(
+        source_id=source_id, file_id=file_id, action=FetchAction.DELETE, version=version, fetched_at=_now()
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MIB:.1f}".removesuffix(".0") + " MB"
+
+
+class FileFetcher:
+    """Fetch the current content of a source's files and describe each as one event."""
+
+    def __init__(self, source_id: str, drive: Drive, store: Store, limits: Limits) -> None:
+        self._source_id = source_id
+        self._drive = drive
+        self._store = store
+        self._limits = limits
+
+    async def fetch(self, file: dict[str, Any]) -> Fetched:
+        """Describe `file` at its current version; Drive's retriable errors propagate."""
+        if file.get("trashed"):
+            return Fetched(self._event(file, FetchAction.DELETE))
+        if file["mimeType"] == FOLDER:  # kept as a document without text, so folder filters can walk up
+            return Fetched(self._event(file, FetchAction.METADATA))
+        reason = self._skip_reason(file)
+        if reason:
+            return Fetched(self._event(file, FetchAction.SKIPPED, reason=reason))
+        try:
+            data, text = await self._text(file)
+        except UnparsableFile as exc:
+            return Fetched(self._event(file, FetchAction.SKIPPED, reason=exc.reason))
+        except DriveError as exc:
+            if exc.retriable:
+                raise
+            return Fetched(self._refused(file, exc))
+        return Fetched(await self._upsert(file, text), size=len(data))
+
+    def _skip_reason(self, file: dict[str, Any]) -> str | None:
+        mime_type = file["mimeType"]
+        if mime_type in EXPORT_AS:
+            return None  # Drive reports no size for native files; its export limit speaks instead
+        if mime_type.startswith(GOOGLE_APPS) or not extract.supports(mime_type):
+            return f"unsupported type {mime_type}"
+        size = int(file.get("size") or 0)
+        if size > self._limits.max_file_bytes:
+            limit = _megabytes(self._limits.max_file_bytes)
+            return f"too large: {_megabytes(size)} exceeds the {limit} limit"
+        return None
+
+    async def _text(self, file: dict[str, Any]) -> tuple[bytes, str]:
+        export_as = EXPORT_AS.get(file["mimeType"])
+        if export_as:
+            data = await self._drive.export(file["id"], export_as)
+        else:
+            data = await self._drive.download(file["id"])
+        # Parsing a large PDF takes seconds: keep the event loop (and Kafka heartbeats) free meanwhile.
+        text = await asyncio.to_thread(extract.extract_text, export_as or file["mimeType"], data)
+        return data, text
+
+    def _refused(self, file: dict[str, Any], error: DriveError) -> DocFetched:
+        if isinstance(error, DriveNotFound):  # deleted, or access lost, since the change was listed
+            return self._event(file, FetchAction.DELETE)
+        if isinstance(error, DriveExportTooLarge):
+            return self._event(file, FetchAction.SKIPPED, reason=EXPORT_TOO_LARGE)
+        return self._event(file, FetchAction.SKIPPED, reason=f"Drive refused the download: {error}")
+
+    async def _upsert(self, file: dict[str, Any], text: str) -> DocFetched:
+        encoded = text.encode()
+        content_hash = hashlib.sha256(encoded).hexdigest()
+        if len(encoded) <= self._limits.inline_text_limit:
+            return self._event(file, FetchAction.UPSERT, text=text, content_hash=content_hash)
+        await self._store.save_text(content_hash, text)
+        return self._event(file, FetchAction.UPSERT, text_ref=content_hash, content_hash=content_hash)
+
+    def _event(self, file: dict[str, Any], action: FetchAction, **fields: Any) -> DocFetched:
+        return DocFetched(
+            source_id=self._source_id,
+            file_id=file["id"],
+            action=action,
+            version=int(file["version"]),
+            metadata=metadata_of(file),
+            fetched_at=_now(),
+            **fields,
+        )

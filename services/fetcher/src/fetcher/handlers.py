@@ -1,0 +1,104 @@
+"""Handle drive.changed: read a source's changes (or list all its files) and publish doc.fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+from shared.errors import PermanentError
+from shared.events import DriveChanged
+
+from fetcher.files import Limits
+from fetcher.ports import Drive, Publisher, Store
+from fetcher.sync import SourceSync
+
+log = structlog.get_logger(__name__)
+
+FULL_SCANS = ("backfill", "reconcile")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The fetcher's limits, from FetcherSettings."""
+
+    limits: Limits = field(default_factory=Limits)
+    max_concurrency: int = 4
+    page_size: int = 100
+
+
+async def handle_drive_changed(
+    event: DriveChanged, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+) -> None:
+    """Bring the index in step with the source named by `event`."""
+    with structlog.contextvars.bound_contextvars(
+        source_id=event.source_id,
+        channel_id=event.channel_id,
+        message_number=event.message_number,
+        resource_state=event.resource_state,
+    ):
+        if event.resource_state == "sync":  # a new channel says hello; there is nothing to read
+            log.info("channel.synced")
+            return
+        await store.ensure_source(event.source_id)
+        sync = SourceSync(
+            event.source_id,
+            drive=drive,
+            store=store,
+            publisher=publisher,
+            limits=options.limits,
+            max_concurrency=options.max_concurrency,
+        )
+        size = options.page_size
+        if event.resource_state in FULL_SCANS:
+            await scan_files(event, drive=drive, store=store, sync=sync, page_size=size)
+        else:
+            await read_changes(event.source_id, drive=drive, store=store, sync=sync, page_size=size)
+
+
+async def read_changes(
+    source_id: str, *, drive: Drive, store: Store, sync: SourceSync, page_size: int
+) -> None:
+    """Read changes.list from the stored cursor, page by page, moving the cursor after each page."""
+    token = await store.page_token(source_id)
+    if token is None:
+        await _start_cursor(source_id, drive, store)
+        return
+    pages = changes = 0
+    while True:
+        page = await drive.list_changes(token, page_size)
+        await sync.apply_changes(page.changes)
+        pages, changes = pages + 1, changes + len(page.changes)
+        next_token = page.next_page_token or page.new_start_page_token
+        if next_token is None:
+            raise PermanentError("changes.list answered with neither nextPageToken nor newStartPageToken")
+        # Only now: every doc.fetched of the page is acknowledged, so no change can be lost.
+        await store.save_page_token(source_id, next_token)
+        token = next_token
+        if page.next_page_token is None:
+            break
+    log.info("changes.read", pages=pages, changes=changes)
+
+
+async def scan_files(
+    event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, page_size: int
+) -> None:
+    """List every file, fetch those newer than the index; a reconcile also deletes what is gone."""
+    if await store.page_token(event.source_id) is None:
+        # Take the cursor first: changes made while listing are then read afterwards, not missed.
+        await _start_cursor(event.source_id, drive, store)
+    listed: set[str] = set()
+    page_token: str | None = None
+    while True:
+        page = await drive.list_files(page_token, page_size)
+        listed |= await sync.apply_files(page.files)
+        page_token = page.next_page_token
+        if not page_token:
+            break
+    removed = await sync.remove_missing(listed) if event.resource_state == "reconcile" else 0
+    log.info("files.scanned", files=len(listed), removed=removed)
+
+
+async def _start_cursor(source_id: str, drive: Drive, store: Store) -> None:
+    token = await drive.get_start_page_token()
+    await store.save_page_token(source_id, token)
+    log.info("changes.cursor_started", page_token=token)

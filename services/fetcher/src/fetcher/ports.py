@@ -1,0 +1,58 @@
+"""What the fetcher needs from Drive, its database and Kafka; the wiring picks the adapters."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from shared.drive import ChangesPage, FilesPage
+from shared.events import Event
+
+
+class Drive(Protocol):
+    """The Drive v3 calls the fetcher makes (shared.drive.DriveClient implements them)."""
+
+    async def get_start_page_token(self) -> str: ...
+
+    async def list_changes(self, page_token: str, page_size: int = 100) -> ChangesPage: ...
+
+    async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage: ...
+
+    async def get_file(self, file_id: str) -> dict[str, Any]: ...
+
+    async def download(self, file_id: str) -> bytes: ...
+
+    async def export(self, file_id: str, mime_type: str) -> bytes: ...
+
+
+class Store(Protocol):
+    """The fetcher's reads of the index and its writes of change cursors and claim-checked texts."""
+
+    async def ensure_source(self, source_id: str) -> None:
+        """Create the source's row unless it exists."""
+        ...
+
+    async def page_token(self, source_id: str) -> str | None:
+        """Return the stored changes.list cursor, or None if there is none yet."""
+        ...
+
+    async def save_page_token(self, source_id: str, token: str) -> None:
+        """Store the cursor to read changes from next time."""
+        ...
+
+    async def versions(self, file_ids: list[str]) -> dict[str, int]:
+        """Return the indexed Drive version of each of these files that is known."""
+        ...
+
+    async def indexed_versions(self, source_id: str) -> dict[str, int]:
+        """Return every file of the source that is in the index and not trashed, with its version."""
+        ...
+
+    async def save_text(self, content_hash: str, text: str) -> None:
+        """Store a text too large for a Kafka message under its content hash."""
+        ...
+
+
+class Publisher(Protocol):
+    """Publish an event; returning means the broker acknowledged it."""
+
+    async def publish(self, topic: str, key: str, event: Event) -> None: ...

@@ -1,0 +1,139 @@
+"""Bring a source's changed files into the index: skip known versions, fetch, publish, log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Coroutine, Iterable
+from typing import Any
+
+import structlog
+from shared import metrics, topics
+from shared.drive import DriveNotFound
+
+from fetcher.files import FOLDER, SHORTCUT, FileFetcher, Limits, deletion
+from fetcher.ports import Drive, Publisher, Store
+
+log = structlog.get_logger(__name__)
+
+File = dict[str, Any]
+
+
+class SourceSync:
+    """Fetch and publish one source's files, at most `max_concurrency` at a time."""
+
+    def __init__(
+        self,
+        source_id: str,
+        *,
+        drive: Drive,
+        store: Store,
+        publisher: Publisher,
+        limits: Limits,
+        max_concurrency: int,
+    ) -> None:
+        self._source_id = source_id
+        self._drive = drive
+        self._store = store
+        self._publisher = publisher
+        self._fetcher = FileFetcher(source_id, drive, store, limits)
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    async def apply_changes(self, changes: Iterable[dict[str, Any]]) -> None:
+        """Publish an event for every changed file of one changes.list page; return once all are acked."""
+        latest: dict[str, dict[str, Any]] = {}
+        for change in changes:
+            if change.get("changeType", "file") == "file":  # "drive" changes are about a shared drive itself
+                latest[change["fileId"]] = change  # the last change of a file wins
+        files = [change["file"] for change in latest.values() if _exists(change)]
+        known = await self._store.versions([*latest, *_shortcut_targets(files)])
+        await _all(
+            self._sync(change["file"], known) if _exists(change) else self._remove(change["fileId"], known)
+            for change in latest.values()
+        )
+
+    async def apply_files(self, files: list[File]) -> set[str]:
+        """Publish an event for every listed file newer than the index; return the ids listed."""
+        known = await self._store.versions([file["id"] for file in files] + _shortcut_targets(files))
+        await _all(self._sync(file, known) for file in files)
+        return {file["id"] for file in files} | set(_shortcut_targets(files))
+
+    async def remove_missing(self, listed: set[str]) -> int:
+        """Publish a deletion for every indexed file of the source that was not listed; return how many."""
+        indexed = await self._store.indexed_versions(self._source_id)
+        missing = {file_id: version for file_id, version in indexed.items() if file_id not in listed}
+        await _all(self._remove(file_id, missing) for file_id in missing)
+        return len(missing)
+
+    async def _sync(self, file: File, known: dict[str, int]) -> None:
+        async with self._slots:
+            target = await self._resolve(file)
+            if target is None:
+                return
+            if known.get(target["id"], -1) >= int(target["version"]):
+                log.debug("file.unchanged", file_id=target["id"], version=target["version"])
+                return
+            started = time.perf_counter()
+            try:
+                fetched = await self._fetcher.fetch(target)
+                await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
+            except Exception:
+                metrics.INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
+                raise
+        seconds = time.perf_counter() - started
+        event = fetched.event
+        metrics.INGESTION_SECONDS.labels(event.action.value).observe(seconds)
+        log.info(
+            "file.fetched",
+            file_id=event.file_id,
+            action=event.action.value,
+            mime_type=target["mimeType"],
+            version=event.version,
+            bytes=fetched.size,
+            seconds=round(seconds, 3),
+            reason=event.reason,
+        )
+
+    async def _resolve(self, file: File) -> File | None:
+        """Return the file to index for `file`: itself, or a shortcut's target (None for folders)."""
+        if file["mimeType"] != SHORTCUT:
+            return file
+        details = file.get("shortcutDetails") or {}
+        if file.get("trashed") or details.get("targetMimeType") == FOLDER or "targetId" not in details:
+            return None  # removing a shortcut leaves its target; shortcuts to folders are not followed
+        try:
+            target = await self._drive.get_file(details["targetId"])
+        except DriveNotFound:
+            log.info("shortcut.dangling", file_id=file["id"], target_id=details["targetId"])
+            return None
+        return None if target["mimeType"] in (FOLDER, SHORTCUT) else target
+
+    async def _remove(self, file_id: str, known: dict[str, int]) -> None:
+        # A removed file has no version any more: one above the indexed one supersedes it.
+        event = deletion(self._source_id, file_id, known.get(file_id, 0) + 1)
+        await self._publisher.publish(topics.DOC_FETCHED, file_id, event)
+        metrics.INGESTION_SECONDS.labels(event.action.value).observe(0)
+        log.info("file.fetched", file_id=file_id, action=event.action.value, version=event.version, bytes=0)
+
+
+def _exists(change: dict[str, Any]) -> bool:
+    return not change.get("removed") and change.get("file") is not None
+
+
+def _shortcut_targets(files: list[File]) -> list[str]:
+    return [
+        file["shortcutDetails"]["targetId"]
+        for file in files
+        if file.get("mimeType") == SHORTCUT and (file.get("shortcutDetails") or {}).get("targetId")
+    ]
+
+
+async def _all(jobs: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the jobs together; on the first failure cancel the rest and raise that error itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    except ExceptionGroup as failures:
+        # The consume loop decides on retrying from the error's type, not from the group's.
+        raise failures.exceptions[0] from None

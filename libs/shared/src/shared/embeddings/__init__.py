@@ -1,5 +1,26 @@
 """Embedding providers behind one interface; the wiring picks one from EMBEDDING_PROVIDER."""
 
-from shared.embeddings.base import Embedder, batch_indices
+from shared.embeddings.base import Embedder, Vector, batch_indices
+from shared.embeddings.hashing import HashingEmbedder, hashed_bag_of_words
+from shared.settings import EmbeddingSettings, SettingsError
 
-__all__ = ["Embedder", "batch_indices"]
+__all__ = ["Embedder", "HashingEmbedder", "Vector", "batch_indices", "from_settings", "hashed_bag_of_words"]
+
+
+def from_settings(settings: EmbeddingSettings) -> Embedder:
+    """Build the configured provider; the local model loads here (seconds: call it off the loop)."""
+    if settings.embedding_provider == "cohere":
+        if not settings.cohere_api_key:
+            raise SettingsError("COHERE_API_KEY is not set (needed with EMBEDDING_PROVIDER=cohere)")
+        # Imported here so each deployment needs only its own provider's packages.
+        from shared.embeddings.cohere import CohereEmbedder
+
+        return CohereEmbedder(
+            settings.cohere_api_key,
+            model=settings.cohere_model,
+            dimensions=settings.cohere_dimensions,
+            base_url=settings.cohere_base_url,
+        )
+    from shared.embeddings.local import LocalEmbedder
+
+    return LocalEmbedder.load()

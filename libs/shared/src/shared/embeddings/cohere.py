@@ -1,0 +1,162 @@
+"""Cohere's embed API (v2) through the official SDK, batched and retried with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+import cohere
+import httpx
+import numpy as np
+import structlog
+from cohere.core.api_error import ApiError
+from cohere.errors import (
+    GatewayTimeoutError,
+    InternalServerError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+)
+
+from shared import metrics
+from shared.embeddings.base import Vector, batch_indices
+from shared.errors import PermanentError, RetriableError
+
+log = structlog.get_logger(__name__)
+
+InputType = Literal["search_document", "search_query"]
+
+# Cohere's documented limit of texts per embed request.
+MAX_TEXTS_PER_REQUEST = 96
+# Throttling, server-side failures and a network that failed before an answer came (refused,
+# reset, timed out): the same request can succeed a moment later.
+RETRIABLE_ERRORS = (
+    TooManyRequestsError,
+    InternalServerError,
+    ServiceUnavailableError,
+    GatewayTimeoutError,
+    httpx.TransportError,
+)
+# The SDK has no class for 502 Bad Gateway (answered by proxies in front of Cohere): a bare ApiError.
+BAD_GATEWAY = 502
+
+
+class CohereUnavailableError(RetriableError):
+    """Cohere kept throttling or failing after every retry; the work should be tried again later."""
+
+
+class CohereRejectedError(PermanentError):
+    """Cohere refused the request itself (bad input, key or model): retrying cannot help."""
+
+
+def accepts_output_dimension(model: str) -> bool:
+    """Tell whether `model` takes `output_dimension` (embed-v4 and newer do)."""
+    match = re.match(r"embed-v(\d+)", model)
+    return bool(match and int(match.group(1)) >= 4)
+
+
+class CohereEmbedder:
+    """Embed through Cohere, at most 96 texts per request; throttling is retried, then surfaced."""
+
+    max_batch_size = MAX_TEXTS_PER_REQUEST
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = "embed-v4.0",
+        dimensions: int = 1024,
+        base_url: str | None = None,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 20.0,
+        timeout_seconds: float = 60.0,
+    ) -> None:
+        self.model_name = model
+        self.dimensions = dimensions
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._http = httpx.AsyncClient(timeout=timeout_seconds)
+        # The SDK's own retries are off: ours name what they retry, back off with jitter, then raise.
+        self._client = cohere.AsyncClientV2(
+            api_key=api_key, base_url=base_url, httpx_client=self._http, max_retries=0
+        )
+
+    def count_tokens(self, text: str) -> int:
+        # Cohere's tokenizer would cost a download or a request per chunk; ~4 characters per token
+        # is close for English, and the chunk budget sits far below embed-v4's 128k-token context.
+        return (len(text) + 3) // 4
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
+        vectors: list[Vector] = []
+        for start, end in batch_indices(len(texts), MAX_TEXTS_PER_REQUEST):
+            vectors.extend(await self._embed_batch(texts[start:end], "search_document"))
+        return vectors
+
+    async def embed_query(self, text: str) -> Vector:
+        vectors = await self._embed_batch([text], "search_query")
+        return vectors[0]
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _embed_batch(self, texts: Sequence[str], input_type: InputType) -> list[Vector]:
+        purpose = "query" if input_type == "search_query" else "document"
+        started = time.perf_counter()
+        response = await self._with_retries(texts, input_type)
+        metrics.EMBEDDING_SECONDS.labels("cohere", purpose).observe(time.perf_counter() - started)
+        floats = response.embeddings.float_ or []
+        if len(floats) != len(texts):
+            raise CohereRejectedError(f"Cohere returned {len(floats)} embeddings for {len(texts)} texts")
+        vectors = [np.asarray(values, dtype=np.float32) for values in floats]
+        if vectors and vectors[0].shape[0] != self.dimensions:
+            got = vectors[0].shape[0]
+            raise CohereRejectedError(
+                f"{self.model_name} gave {got} dimensions; COHERE_DIMENSIONS={self.dimensions}"
+            )
+        return vectors
+
+    async def _with_retries(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return await self._request(texts, input_type)
+            except RETRIABLE_ERRORS as exc:
+                error: Exception = exc
+            except ApiError as exc:
+                if exc.status_code != BAD_GATEWAY:
+                    raise CohereRejectedError(
+                        f"Cohere answered {exc.status_code}: {str(exc.body)[:500]}"
+                    ) from exc
+                error = exc
+            if attempt == self.max_attempts:
+                raise CohereUnavailableError(
+                    f"Cohere failed {attempt} times, last: {_describe(error)}"
+                ) from error
+            delay = min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+            delay *= random.uniform(0.5, 1.5)  # jitter: replicas throttled together must not retry together
+            log.warning("cohere.retry", attempt=attempt, delay=round(delay, 2), error=_describe(error))
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _request(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
+        if accepts_output_dimension(self.model_name):
+            return await self._client.embed(
+                texts=list(texts),
+                model=self.model_name,
+                input_type=input_type,
+                embedding_types=["float"],
+                output_dimension=self.dimensions,
+            )
+        return await self._client.embed(
+            texts=list(texts), model=self.model_name, input_type=input_type, embedding_types=["float"]
+        )
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ApiError):
+        return f"HTTP {error.status_code}"
+    return f"{type(error).__name__}: {error}"

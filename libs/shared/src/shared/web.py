@@ -71,6 +71,33 @@ async def metrics(_: web.Request) -> web.Response:
     return response
 
 
+def json_error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> web.Response:
+    """Answer with the project's error shape: what went wrong and what the caller should do."""
+    return web.json_response({"error": error, "detail": detail}, status=status, headers=headers)
+
+
+@web.middleware
+async def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Give aiohttp's own refusals (no such route, wrong method, body too large) the JSON error shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            detail = f"{request.path} accepts {', '.join(sorted(exc.allowed_methods))}"
+        elif isinstance(exc, web.HTTPNotFound):
+            detail = f"no endpoint at {request.path}"
+        else:
+            detail = exc.text or exc.reason
+        headers = {
+            k: v for k, v in exc.headers.items() if k.lower() not in ("content-type", "content-length")
+        }
+        return json_error(exc.status, exc.reason.lower(), detail, headers)
+
+
 def database(dsn: str) -> CleanupContext:
     """Own an asyncpg pool for the app's lifetime, checked by /readyz."""
 

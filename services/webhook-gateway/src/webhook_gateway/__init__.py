@@ -1,0 +1,1 @@
+"""The webhook gateway: Drive push notifications in, `drive.changed` events out."""

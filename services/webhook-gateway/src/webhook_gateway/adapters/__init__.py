@@ -1,0 +1,1 @@
+"""The gateway's outside world: the watch_channels table."""

@@ -8,11 +8,12 @@ retried here with exponential backoff and full jitter, as Google asks clients to
 from __future__ import annotations
 
 import asyncio
+import queue
 import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httplib2
 import structlog
@@ -95,6 +96,40 @@ class FilesPage:
 HttpFactory = Callable[[], Any]
 
 
+class HttpPool:
+    """Http objects lent to one thread at a time: httplib2 is not thread-safe, but reuse keeps
+    connections (and TLS sessions) alive between calls."""
+
+    def __init__(self, make_http: HttpFactory) -> None:
+        self._make_http = make_http
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def execute(self, request: HttpRequest) -> Any:
+        """Run one request on an idle (or new) Http; drop the Http if the call failed midway."""
+        try:
+            http = self._idle.get_nowait()
+        except queue.Empty:
+            http = self._make_http()
+        try:
+            result = request.execute(http=http)
+        except HttpError:
+            self._idle.put(http)  # a complete HTTP answer leaves the connection usable
+            raise
+        except BaseException:
+            http.close()
+            raise
+        self._idle.put(http)
+        return result
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
 def _credentials(settings: DriveSettings) -> Any:
     """Load the service account, or Application Default Credentials, or none for an emulator."""
     if settings.google_application_credentials:
@@ -139,7 +174,7 @@ class DriveClient:
         max_backoff_seconds: float = 32.0,
     ) -> None:
         self._service = service
-        self._make_http = make_http
+        self._http = HttpPool(make_http)
         self._max_retries = max_retries
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
@@ -166,6 +201,16 @@ class DriveClient:
             backoff_seconds=settings.drive_backoff_seconds,
             max_backoff_seconds=settings.drive_max_backoff_seconds,
         )
+
+    async def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
     async def get_start_page_token(self) -> str:
         """Return the token that lists changes made from now on."""
@@ -274,9 +319,8 @@ class DriveClient:
             span.set_attribute("rpc.method", method)
             for attempt in range(self._max_retries + 1):
                 try:
-                    # A fresh request and Http per attempt: httplib2 objects must not cross threads.
                     request = build_request(**params)
-                    result = await asyncio.to_thread(request.execute, http=self._make_http())
+                    result = await asyncio.to_thread(self._http.execute, request)
                 except HttpError as exc:
                     error = classify(exc)
                     error.__cause__ = exc

@@ -1,0 +1,11 @@
+"""A local Google Drive v3 emulator for tests and `make dev`, driven by the real Google client.
+
+Start it in a test with `EmulatorServer` (a thread on port 0) and change its files with
+`EmulatorControl`; run it alone with `python -m drive_emulator --port 9000 --seed`.
+"""
+
+from drive_emulator.app import create_app
+from drive_emulator.client import EmulatorControl
+from drive_emulator.server import EmulatorServer
+
+__all__ = ["EmulatorControl", "EmulatorServer", "create_app"]

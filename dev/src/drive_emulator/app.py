@@ -1,0 +1,44 @@
+"""Assemble the emulator: Drive v3 routes, the control API, fault injection and the notifier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from drive_emulator import control, drive_api, seed
+from drive_emulator.faults import FAULTS, inject_faults
+from drive_emulator.notifier import Notifier
+from drive_emulator.store import Store
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # control uploads may exceed the 10 MB export limit on purpose
+
+
+def create_app(
+    *, seed_samples: bool = False, notify_attempts: int = 5, notify_backoff_seconds: float = 0.2
+) -> web.Application:
+    """Make the emulator app with an empty (or seeded) Drive."""
+    app = web.Application(middlewares=[inject_faults], client_max_size=MAX_UPLOAD_BYTES)
+    store = Store()
+    app[drive_api.STORE] = store
+    app[FAULTS] = []
+
+    async def notifier(app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            app[drive_api.NOTIFIER] = Notifier(store, session, notify_attempts, notify_backoff_seconds)
+            yield
+            await app[drive_api.NOTIFIER].close()
+
+    app.cleanup_ctx.append(notifier)
+    app.add_routes(drive_api.routes)
+    app.add_routes(control.routes)
+    app.router.add_get("/healthz", healthz)
+    if seed_samples:
+        seed.seed(store)
+    return app
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

@@ -1,0 +1,90 @@
+"""Sample company documents of every kind the indexer reads, so `make dev` has something to search."""
+
+from __future__ import annotations
+
+import io
+
+from drive_emulator import samples
+from drive_emulator.store import DOCUMENT, FOLDER, PRESENTATION, SPREADSHEET, DriveFile, Store
+
+FOLDER_ID = "seed-company-handbook"
+DOMAIN_READERS = [
+    {"type": "user", "role": "owner", "emailAddress": "people-ops@example.com"},
+    {"type": "domain", "role": "reader", "domain": "example.com"},
+]
+ENGINEERING_ONLY = [
+    {"type": "user", "role": "owner", "emailAddress": "sre-lead@example.com"},
+    {"type": "group", "role": "reader", "emailAddress": "engineering@example.com"},
+]
+
+
+def pdf(title: str, paragraphs: list[str]) -> bytes:
+    """Write a one-page PDF with a real text layer."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    buffer = io.BytesIO()
+    styles = getSampleStyleSheet()
+    story = [Paragraph(title, styles["Title"])]
+    story += [Paragraph(text, styles["BodyText"]) for text in paragraphs]
+    SimpleDocTemplate(buffer, pagesize=A4, title=title, invariant=True).build(story)
+    return buffer.getvalue()
+
+
+def docx(title: str, sections: dict[str, list[str]]) -> bytes:
+    """Write a Word document with a title, headings and paragraphs."""
+    import docx as python_docx
+
+    document = python_docx.Document()
+    document.add_heading(title, level=0)
+    for heading, paragraphs in sections.items():
+        document.add_heading(heading, level=1)
+        for text in paragraphs:
+            document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def sample_files() -> list[DriveFile]:
+    """Build the sample folder and its documents."""
+    inside = [FOLDER_ID]
+    files = [
+        DriveFile(FOLDER_ID, "Company Handbook", FOLDER, permissions=list(DOMAIN_READERS)),
+        DriveFile("seed-onboarding-doc", "Employee Onboarding Guide", DOCUMENT, inside, samples.ONBOARDING),
+        DriveFile(
+            "seed-expense-sheet", "Expense Limits and Approvers", SPREADSHEET, inside, samples.EXPENSES
+        ),
+        DriveFile("seed-allhands-slides", "Q3 All-Hands", PRESENTATION, inside, samples.ALL_HANDS),
+        DriveFile(
+            "seed-travel-pdf",
+            "Travel Policy.pdf",
+            "application/pdf",
+            inside,
+            pdf("Travel Policy", samples.TRAVEL_POLICY),
+        ),
+        DriveFile(
+            "seed-security-docx",
+            "Security Guidelines.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            inside,
+            docx("Security Guidelines", samples.SECURITY),
+        ),
+        DriveFile("seed-oncall-html", "On-call Runbook.html", "text/html", inside, samples.ON_CALL.encode()),
+        DriveFile("seed-deploy-md", "Deploy Checklist.md", "text/markdown", inside, samples.DEPLOY.encode()),
+        DriveFile("seed-office-txt", "Office Facilities.txt", "text/plain", inside, samples.OFFICE.encode()),
+    ]
+    for file in files[1:]:
+        engineering = file.id in ("seed-oncall-html", "seed-deploy-md")
+        file.permissions = list(ENGINEERING_ONLY if engineering else DOMAIN_READERS)
+    return files
+
+
+def seed(store: Store) -> list[DriveFile]:
+    """Add the samples once; seeding again returns what is there."""
+    files = sample_files()
+    for file in files:
+        if file.id not in store.files:
+            store.add(file)
+    return [store.files[file.id] for file in files if file.id in store.files]

@@ -1,0 +1,244 @@
+"""DriveClient through google-api-python-client against the Drive emulator on port 0."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import AsyncIterator, Iterator
+
+import openpyxl
+import pytest
+from devstack.servers import free_port
+from drive_emulator import EmulatorControl, EmulatorServer
+from shared.drive import (
+    DriveClient,
+    DriveError,
+    DriveExportTooLarge,
+    DriveForbidden,
+    DriveNotFound,
+    DriveRateLimited,
+    DriveSettings,
+    DriveUnavailable,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOC = "application/vnd.google-apps.document"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def control(emulator: EmulatorServer) -> EmulatorControl:
+    return EmulatorControl(emulator.url)
+
+
+def make_client(endpoint: str, retries: int = 3) -> DriveClient:
+    settings = DriveSettings(
+        drive_api_endpoint=endpoint, drive_max_retries=retries, drive_backoff_seconds=0.01
+    )
+    return DriveClient.from_settings(settings)
+
+
+@pytest.fixture
+async def client(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
+    async with make_client(emulator.api_endpoint) as drive:
+        yield drive
+
+
+async def test_changes_page_with_next_token_then_new_start_token(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    control.upload("old.txt", "text/plain", b"before the token")
+    start = await client.get_start_page_token()
+    ids = [control.upload(f"f{i}.txt", "text/plain", b"x")["id"] for i in range(5)]
+
+    pages = [page async for page in client.change_pages(start, page_size=2)]
+
+    assert [len(page.changes) for page in pages] == [2, 2, 1]
+    assert [page.next_page_token is not None for page in pages] == [True, True, False]
+    assert [page.new_start_page_token is not None for page in pages] == [False, False, True]
+    assert [c["fileId"] for page in pages for c in page.changes] == ids
+    first = pages[0].changes[0]
+    assert first["kind"] == "drive#change"
+    assert first["changeType"] == "file"
+    assert first["removed"] is False
+    assert first["file"]["name"] == "f0.txt"
+    new_start = pages[-1].new_start_page_token
+    assert new_start is not None
+    assert (await client.list_changes(new_start)).changes == []
+    control.update_file(ids[3], name="renamed.txt")
+    later = await client.list_changes(new_start)
+    assert [(c["fileId"], c["file"]["name"]) for c in later.changes] == [(ids[3], "renamed.txt")]
+
+
+async def test_removed_file_is_reported_without_metadata(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    file_id = control.upload("gone.txt", "text/plain", b"bye")["id"]
+    start = await client.get_start_page_token()
+    control.delete(file_id)
+
+    page = await client.list_changes(start)
+
+    assert len(page.changes) == 1
+    assert page.changes[0]["fileId"] == file_id
+    assert page.changes[0]["removed"] is True
+    assert "file" not in page.changes[0]
+    with pytest.raises(DriveNotFound) as raised:
+        await client.get_file(file_id)
+    assert raised.value.status == 404
+    assert raised.value.reason == "notFound"
+    assert not raised.value.retriable
+
+
+async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: EmulatorControl) -> None:
+    ids = [control.upload(f"f{i}.txt", "text/plain", b"x")["id"] for i in range(5)]
+    control.trash(ids[1])
+
+    pages = [page async for page in client.file_pages(page_size=2)]
+
+    assert [len(page.files) for page in pages] == [2, 2]
+    assert pages[-1].next_page_token is None
+    assert [f["id"] for page in pages for f in page.files] == [ids[0], *ids[2:]]
+
+
+async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control: EmulatorControl) -> None:
+    folder = control.create_folder("Policies")
+    permissions = [{"type": "group", "role": "reader", "emailAddress": "eng@example.com"}]
+    pdf = control.upload(
+        "p.pdf", "application/pdf", b"%PDF-1.4 tiny", parents=[folder["id"]], permissions=permissions
+    )
+    control.update_file(pdf["id"], name="policy.pdf")
+    shortcut = control.create_shortcut("link to policy", pdf["id"])
+
+    meta = await client.get_file(pdf["id"])
+    link = await client.get_file(shortcut["id"])
+
+    assert meta["name"] == "policy.pdf"
+    assert meta["version"] == "2"
+    assert meta["md5Checksum"] == hashlib.md5(b"%PDF-1.4 tiny").hexdigest()
+    assert meta["size"] == str(len(b"%PDF-1.4 tiny"))
+    assert meta["parents"] == [folder["id"]]
+    assert meta["webViewLink"].endswith(f"/file/d/{pdf['id']}/view?usp=drivesdk")
+    assert meta["modifiedTime"].endswith("Z")
+    assert meta["permissions"][0]["emailAddress"] == "eng@example.com"
+    assert link["mimeType"] == "application/vnd.google-apps.shortcut"
+    assert link["shortcutDetails"] == {"targetId": pdf["id"], "targetMimeType": "application/pdf"}
+
+
+async def test_download_binary_and_refuse_google_docs(client: DriveClient, control: EmulatorControl) -> None:
+    data = bytes(range(256)) * 10
+    binary = control.upload("blob.bin", "application/octet-stream", data)
+    doc = control.create_doc("Doc", "# Title\n")
+
+    assert await client.download(binary["id"]) == data
+    with pytest.raises(DriveForbidden) as raised:
+        await client.download(doc["id"])
+    assert raised.value.reason == "fileNotDownloadable"
+
+
+async def test_export_doc_as_markdown_html_and_text(client: DriveClient, control: EmulatorControl) -> None:
+    doc = control.create_doc("Guide", "# Welcome\n\nSome **bold** words.\n\n## Next steps\n\n- one\n- two\n")
+
+    markdown = (await client.export(doc["id"], "text/markdown")).decode()
+    html = (await client.export(doc["id"], "text/html")).decode()
+    text = (await client.export(doc["id"], "text/plain")).decode("utf-8-sig")
+
+    assert markdown.startswith("# Welcome")
+    assert "## Next steps" in markdown
+    assert "<h1>Welcome</h1>" in html
+    assert "<strong>bold</strong>" in html
+    assert "#" not in text
+    assert "**" not in text
+    assert "Some bold words." in text
+    assert "* one" in text
+
+
+async def test_export_sheet_xlsx_has_every_tab_csv_only_the_first(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    tabs = {"Budget": [["item", "cost"], ["laptop", 1200]], "Owners": [["item", "owner"], ["laptop", "it"]]}
+    sheet = control.create_sheet("Budget 2025", tabs)
+
+    book = openpyxl.load_workbook(io.BytesIO(await client.export(sheet["id"], XLSX)))
+    csv_text = (await client.export(sheet["id"], "text/csv")).decode()
+
+    assert book.sheetnames == ["Budget", "Owners"]
+    assert book["Owners"]["B2"].value == "it"
+    assert book["Budget"]["B2"].value == 1200
+    assert csv_text == "item,cost\r\nlaptop,1200\r\n"
+
+
+async def test_export_errors_are_typed(client: DriveClient, control: EmulatorControl) -> None:
+    doc = control.create_doc("Huge", "# Big\n\n" + "lorem ipsum " * 900_000)
+    binary = control.upload("a.txt", "text/plain", b"plain")
+
+    with pytest.raises(DriveExportTooLarge) as too_large:
+        await client.export(doc["id"], "text/markdown")
+    with pytest.raises(DriveError) as unsupported:
+        await client.export(doc["id"], "application/x-unknown")
+    with pytest.raises(DriveForbidden) as not_exportable:
+        await client.export(binary["id"], "text/plain")
+
+    assert too_large.value.reason == "exportSizeLimitExceeded"
+    assert not too_large.value.retriable
+    assert (unsupported.value.status, unsupported.value.reason) == (400, "badRequest")
+    assert not unsupported.value.retriable
+    assert not_exportable.value.reason == "fileNotExportable"
+
+
+async def test_rate_limited_twice_then_success(client: DriveClient, control: EmulatorControl) -> None:
+    file_id = control.upload("a.txt", "text/plain", b"x")["id"]
+    control.fault(429, count=2, path_prefix="/drive/v3/files")
+
+    meta = await client.get_file(file_id)
+
+    assert meta["id"] == file_id
+    assert control.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "error"),
+    [
+        (403, "rateLimitExceeded", DriveRateLimited),
+        (403, "userRateLimitExceeded", DriveRateLimited),
+        (429, "rateLimitExceeded", DriveRateLimited),
+        (503, "backendError", DriveUnavailable),
+    ],
+)
+async def test_throttling_that_outlasts_the_retries_raises_retriable(
+    emulator: EmulatorServer, control: EmulatorControl, status: int, reason: str, error: type[DriveError]
+) -> None:
+    control.fault(status, count=5, reason=reason)
+
+    async with make_client(emulator.api_endpoint, retries=2) as client:
+        with pytest.raises(error) as raised:
+            await client.get_start_page_token()
+
+    assert raised.value.retriable
+    assert isinstance(raised.value, DriveRateLimited)
+    assert (raised.value.status, raised.value.reason) == (status, reason)
+    assert control.faults()[0]["count"] == 5 - 3  # one try and two retries
+
+
+async def test_forbidden_is_permanent_and_not_retried(client: DriveClient, control: EmulatorControl) -> None:
+    control.fault(403, count=3, reason="insufficientFilePermissions")
+
+    with pytest.raises(DriveForbidden) as raised:
+        await client.get_file("any")
+
+    assert not raised.value.retriable
+    assert control.faults()[0]["count"] == 2
+
+
+async def test_unreachable_drive_raises_unavailable_after_retries() -> None:
+    async with make_client(f"http://127.0.0.1:{free_port()}/drive/v3/", retries=1) as client:
+        with pytest.raises(DriveUnavailable) as raised:
+            await client.get_start_page_token()
+
+    assert raised.value.retriable
+    assert isinstance(raised.value.__cause__, ConnectionError)

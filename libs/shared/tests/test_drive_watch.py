@@ -1,0 +1,124 @@
+"""changes.watch and channels.stop through DriveClient; push notifications as Google sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from aiohttp import web
+from drive_emulator import EmulatorControl, EmulatorServer
+from shared.drive import DriveClient, DriveNotFound, DriveSettings
+
+
+class Receiver:
+    """A webhook endpoint on port 0 that records each notification's headers and body."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((dict(request.headers), await request.read()))
+        return web.Response(status=200)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/webhooks/google-drive", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhooks/google-drive"
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def wait_for(self, count: int, within: float = 10.0) -> list[dict[str, str]]:
+        deadline = time.monotonic() + within
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"got {len(self.received)} of {count} notifications"
+            await asyncio.sleep(0.02)
+        return [headers for headers, _ in self.received]
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    endpoint = Receiver()
+    await endpoint.start()
+    yield endpoint
+    await endpoint.stop()
+
+
+@pytest.fixture
+async def client(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
+    settings = DriveSettings(drive_api_endpoint=emulator.api_endpoint, drive_backoff_seconds=0.01)
+    async with DriveClient.from_settings(settings) as drive:
+        yield drive
+
+
+async def test_watch_sends_sync_then_numbered_changes(
+    client: DriveClient, emulator: EmulatorServer, receiver: Receiver
+) -> None:
+    control = EmulatorControl(emulator.url)
+    channel_id = str(uuid.uuid4())
+    expiration_ms = int(time.time() * 1000) + 600_000
+    start = await client.get_start_page_token()
+
+    channel = await client.watch_changes(start, channel_id, receiver.url, "secret-token", expiration_ms)
+    sync = (await receiver.wait_for(1))[0]
+    file_id = control.create_doc("Notes", "# Notes\n")["id"]
+    control.update_file(file_id, content="# Notes\n\nmore")
+    control.update_file(file_id, name="Meeting notes")
+    headers = await receiver.wait_for(4)
+
+    assert channel["kind"] == "api#channel"
+    assert channel["id"] == channel_id
+    assert channel["expiration"] == str(expiration_ms)
+    assert channel["resourceId"]
+    assert sync["X-Goog-Resource-State"] == "sync"
+    assert [h["X-Goog-Resource-State"] for h in headers[1:]] == ["change"] * 3
+    assert [int(h["X-Goog-Message-Number"]) for h in headers] == [1, 2, 3, 4]
+    assert [h["X-Goog-Changed"] for h in headers[1:]] == ["content", "content", "properties"]
+    for h in headers:
+        assert h["X-Goog-Channel-ID"] == channel_id
+        assert h["X-Goog-Channel-Token"] == "secret-token"
+        assert h["X-Goog-Resource-ID"] == channel["resourceId"]
+        assert h["X-Goog-Resource-URI"] == channel["resourceUri"]
+        assert h["X-Goog-Channel-Expiration"].endswith(" GMT")
+    assert all(body == b"" for _, body in receiver.received)
+    page = await client.list_changes(start)
+    assert [c["file"]["name"] for c in page.changes] == ["Meeting notes"]
+
+
+async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
+    client: DriveClient, emulator: EmulatorServer, receiver: Receiver
+) -> None:
+    control = EmulatorControl(emulator.url)
+    start = await client.get_start_page_token()
+    watched = await client.watch_changes(start, "stop-me", receiver.url, "t")
+    kept = await client.watch_changes(start, "keep-me", receiver.url, "t")
+    await receiver.wait_for(2)
+
+    await client.stop_channel("stop-me", watched["resourceId"])
+    control.upload("a.txt", "text/plain", b"x")
+    control.upload("b.txt", "text/plain", b"y")
+    headers = await receiver.wait_for(4)
+
+    channels = [(h["X-Goog-Channel-ID"], h["X-Goog-Resource-State"]) for h in headers]
+    assert sorted(channels[:2]) == [("keep-me", "sync"), ("stop-me", "sync")]
+    assert channels[2:] == [("keep-me", "change"), ("keep-me", "change")]
+    assert [c["id"] for c in control.channels()] == ["keep-me"]
+    assert control.channels()[0]["resource_id"] == kept["resourceId"]
+    with pytest.raises(DriveNotFound):
+        await client.stop_channel("stop-me", watched["resourceId"])

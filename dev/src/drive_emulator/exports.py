@@ -60,7 +60,7 @@ def first_tab_csv(tabs: dict[str, list[list[Any]]]) -> bytes:
 def workbook(tabs: dict[str, list[list[Any]]]) -> bytes:
     """Sheets -> xlsx: every tab."""
     book = openpyxl.Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]  # a fresh workbook always has one sheet
+    book.remove(book.active)  # start without the default sheet: tabs keep their own names
     for title, rows in tabs.items():
         sheet = book.create_sheet(title=title[:31])
         for row in rows:

@@ -1,5 +1,7 @@
 """The words inside the sample documents: short, realistic company knowledge."""
 
+from typing import Any
+
 ONBOARDING = """# Employee Onboarding Guide
 
 Welcome to Example Corp! This guide walks you through your first two weeks.
@@ -28,7 +30,7 @@ You accrue 25 days of paid vacation per year. Request time off in the HR portal 
 weeks ahead for absences longer than three days. Health insurance starts on your first day.
 """
 
-EXPENSES = {
+EXPENSES: dict[str, list[list[Any]]] = {
     "Limits": [
         ["Category", "Limit (EUR)", "Receipt required", "Notes"],
         ["Hotel per night", 180, "yes", "Capital cities up to 250"],

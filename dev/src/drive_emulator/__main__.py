@@ -15,13 +15,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--seed", action="store_true", help="add sample company documents")
+    parser.add_argument(
+        "--require-auth", action="store_true", help="refuse calls without a token from /token"
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
 
     from shared import logs
 
     logs.setup("drive-emulator", args.log_level)
-    app = create_app(seed_samples=args.seed)
+    app = create_app(seed_samples=args.seed, require_auth=args.require_auth)
     print(f"Drive emulator: DRIVE_API_ENDPOINT=http://{args.host}:{args.port}/drive/v3/", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 

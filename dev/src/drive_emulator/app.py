@@ -1,4 +1,4 @@
-"""Assemble the emulator: Drive v3 routes, the control API, fault injection and the notifier."""
+"""Assemble the emulator: Drive v3 routes, control API, token endpoint, faults and the notifier."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from drive_emulator import control, drive_api, seed
+from drive_emulator import auth, control, drive_api, seed
 from drive_emulator.faults import FAULTS, inject_faults
 from drive_emulator.notifier import Notifier
 from drive_emulator.store import Store
@@ -16,13 +16,19 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # control uploads may exceed the 10 MB expo
 
 
 def create_app(
-    *, seed_samples: bool = False, notify_attempts: int = 5, notify_backoff_seconds: float = 0.2
+    *,
+    seed_samples: bool = False,
+    require_auth: bool = False,
+    notify_attempts: int = 5,
+    notify_backoff_seconds: float = 0.2,
 ) -> web.Application:
     """Make the emulator app with an empty (or seeded) Drive."""
-    app = web.Application(middlewares=[inject_faults], client_max_size=MAX_UPLOAD_BYTES)
+    middlewares = [auth.require_bearer, inject_faults]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_UPLOAD_BYTES)
     store = Store()
     app[drive_api.STORE] = store
     app[FAULTS] = []
+    app[auth.TOKENS] = auth.Tokens(required=require_auth)
 
     async def notifier(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=10)
@@ -34,6 +40,7 @@ def create_app(
     app.cleanup_ctx.append(notifier)
     app.add_routes(drive_api.routes)
     app.add_routes(control.routes)
+    app.add_routes(auth.routes)
     app.router.add_get("/healthz", healthz)
     if seed_samples:
         seed.seed(store)

@@ -102,6 +102,10 @@ class EmulatorControl:
         """Open channels with their address, expiration and delivery counts."""
         return list(self._request("GET", "/control/channels"))
 
+    def tokens(self) -> list[dict[str, Any]]:
+        """Access tokens issued by /token, with the issuer, subject and scope they were asked for."""
+        return list(self._request("GET", "/control/tokens"))
+
     def seed(self) -> list[dict[str, Any]]:
         """Add the sample documents (once)."""
         return list(self._request("POST", "/control/seed"))

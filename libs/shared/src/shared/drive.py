@@ -1,14 +1,13 @@
 """Google Drive v3, asynchronously: the calls the indexer makes, with retries and typed errors.
 
 google-api-python-client is synchronous and httplib2 is not thread-safe, so every attempt runs in
-a worker thread on an Http object of its own. Throttling, 5xx answers and connection failures are
+a worker thread on an Http object lent to it alone. Throttling, 5xx answers and connection failures are
 retried here with exponential backoff and full jitter, as Google asks clients to do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import random
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +32,7 @@ from shared.drive_errors import (
     DriveUnavailable,
     classify,
 )
+from shared.drive_http import HttpFactory, HttpPool, http_factory, load_credentials
 from shared.metrics import DRIVE_REQUESTS
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,6 @@ FILE_FIELDS = (
     "shortcutDetails,permissions(type,role,emailAddress,domain),exportLinks"
 )
 CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,file({FILE_FIELDS})"
-SCOPES = ["https://www.googleapis.com/auth/drive.readonly"]
 # Failures below HTTP: refused or reset connections, timeouts, DNS. All worth another try.
 CONNECTION_ERRORS = (ConnectionError, TimeoutError, socket.timeout, httplib2.HttpLib2Error)
 
@@ -93,74 +92,6 @@ class FilesPage:
     next_page_token: str | None
 
 
-HttpFactory = Callable[[], Any]
-
-
-class HttpPool:
-    """Http objects lent to one thread at a time: httplib2 is not thread-safe, but reuse keeps
-    connections (and TLS sessions) alive between calls."""
-
-    def __init__(self, make_http: HttpFactory) -> None:
-        self._make_http = make_http
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def execute(self, request: HttpRequest) -> Any:
-        """Run one request on an idle (or new) Http; drop the Http if the call failed midway."""
-        try:
-            http = self._idle.get_nowait()
-        except queue.Empty:
-            http = self._make_http()
-        try:
-            result = request.execute(http=http)
-        except HttpError:
-            self._idle.put(http)  # a complete HTTP answer leaves the connection usable
-            raise
-        except BaseException:
-            http.close()
-            raise
-        self._idle.put(http)
-        return result
-
-    def close(self) -> None:
-        """Close every idle connection."""
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
-
-
-def _credentials(settings: DriveSettings) -> Any:
-    """Load the service account, or Application Default Credentials, or none for an emulator."""
-    if settings.google_application_credentials:
-        from google.oauth2 import service_account
-
-        credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]  # google-auth is untyped here
-            settings.google_application_credentials, scopes=SCOPES
-        )
-        return credentials.with_subject(settings.google_subject) if settings.google_subject else credentials
-    if settings.drive_api_endpoint:
-        return None  # a local emulator or test server: requests go unauthenticated
-    import google.auth
-
-    credentials, _ = google.auth.default(scopes=SCOPES)
-    return credentials
-
-
-def http_factory(credentials: Any, timeout: float) -> HttpFactory:
-    """Make a function that returns a fresh (authorized) Http object for one attempt."""
-
-    def make() -> Any:
-        http = httplib2.Http(timeout=timeout)
-        if credentials is None:
-            return http
-        from google_auth_httplib2 import AuthorizedHttp
-
-        return AuthorizedHttp(credentials, http=http)
-
-    return make
-
-
 class DriveClient:
     """The Drive v3 calls the indexer needs, as coroutines."""
 
@@ -185,7 +116,10 @@ class DriveClient:
         endpoint = settings.drive_api_endpoint
         if endpoint and not endpoint.endswith("/"):
             endpoint += "/"
-        make_http = http_factory(_credentials(settings), settings.drive_timeout_seconds)
+        credentials = load_credentials(
+            settings.google_application_credentials, settings.google_subject, settings.drive_api_endpoint
+        )
+        make_http = http_factory(credentials, settings.drive_timeout_seconds)
         # The static discovery document needs no network; each call gets its own Http at execute().
         service = build(
             "drive",

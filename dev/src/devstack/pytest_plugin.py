@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,12 +24,17 @@ MIGRATIONS = ROOT / "db" / "migrations"
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_dsn() -> Iterator[str]:
     """A migrated database on a real PostgreSQL 18 + pgvector server."""
-    dsn = servers.start_postgres(tmp_path_factory.mktemp("pg"))
-    dsn = asyncio.run(servers.create_database(dsn, "drive_index_test"))
+    # Not under pytest's private tmp folder: as root, the server runs as its own unprivileged user.
+    datadir = Path(tempfile.mkdtemp(prefix="drive-index-pg-"))
+    datadir.chmod(0o755)
+    server = servers.start_postgres_server(datadir)
+    dsn = asyncio.run(servers.create_database(str(server.get_uri()), "drive_index_test"))
     asyncio.run(db.migrate(dsn, MIGRATIONS))
-    return dsn
+    yield dsn
+    server.cleanup()
+    shutil.rmtree(datadir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

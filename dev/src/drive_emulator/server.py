@@ -55,7 +55,7 @@ class EmulatorServer:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        runner = web.AppRunner(create_app(**self._app_options), handle_signals=False)
+        runner = web.AppRunner(create_app(**self._app_options), handle_signals=False, access_log=None)
         try:
             await runner.setup()
             site = web.TCPSite(runner, self._host, self._port)

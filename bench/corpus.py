@@ -12,24 +12,7 @@ TOPICS = {
     "hiring": "interview candidate scorecard referral offer recruiter loop feedback headcount",
     "release": "deploy rollback canary changelog freeze branch tag staging production review",
 }
-GLUE = [
-    "the",
-    "team",
-    "should",
-    "always",
-    "before",
-    "after",
-    "when",
-    "each",
-    "every",
-    "our",
-    "new",
-    "please",
-    "note",
-    "that",
-    "with",
-    "for",
-]
+GLUE = "the team should always before after when each every our new please note that with for".split()  # noqa: SIM905
 
 
 def paragraph(rng: random.Random, topic: str, sentences: int = 5) -> str:

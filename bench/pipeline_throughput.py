@@ -57,8 +57,8 @@ async def register_channel(dsn: str, drive_endpoint: str, address: str) -> None:
 
     pool = await db.create_pool(dsn, max_size=2)
     try:
-        drive = DriveClient.from_settings(DriveSettings(drive_api_endpoint=drive_endpoint))
-        await watch.start(pool, drive, "bench", address)
+        async with DriveClient.from_settings(DriveSettings(drive_api_endpoint=drive_endpoint)) as drive:
+            await watch.start(pool, drive, "bench", address)
     finally:
         await pool.close()
 

@@ -51,10 +51,12 @@ async def _pool() -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-def _drive() -> watch.WatchingDrive:
+@asynccontextmanager
+async def _drive() -> AsyncIterator[watch.WatchingDrive]:
     from shared.drive import DriveClient, DriveSettings
 
-    return DriveClient.from_settings(load(DriveSettings))
+    async with DriveClient.from_settings(load(DriveSettings)) as drive:
+        yield drive
 
 
 async def migrate_command(args: argparse.Namespace) -> int:
@@ -85,23 +87,27 @@ async def watch_command(args: argparse.Namespace) -> int:
             channels = await watch.list_channels(pool, include_stopped=args.all)
             print_rows([_channel_row(c) for c in channels])
             return 0
-        drive = _drive()
-        if args.action == "start":
-            if not args.address:
-                raise SettingsError(
-                    "DRIVE_WEBHOOK_URL is not set: pass --address or set it to the gateway's public URL"
-                )
-            channel = await watch.start(pool, drive, args.source, args.address, hours(args.ttl_hours))
-            print_rows([_channel_row(channel)])
-        elif args.action == "renew":
-            renewed = await watch.renew(pool, drive, within=hours(args.within_hours))
-            print(f"renewed {len(renewed)} channel(s)")
-        elif args.action == "stop":
-            active = await watch.list_channels(pool)
-            chosen = [c for c in active if not args.channel or c.id in args.channel]
-            for channel in chosen:
-                await watch.stop(pool, drive, channel)
-            print(f"stopped {len(chosen)} channel(s)")
+        async with _drive() as drive:
+            return await _manage_channels(args, pool, drive)
+
+
+async def _manage_channels(args: argparse.Namespace, pool: asyncpg.Pool, drive: watch.WatchingDrive) -> int:
+    if args.action == "start":
+        if not args.address:
+            raise SettingsError(
+                "DRIVE_WEBHOOK_URL is not set: pass --address or set it to the gateway's public URL"
+            )
+        channel = await watch.start(pool, drive, args.source, args.address, hours(args.ttl_hours))
+        print_rows([_channel_row(channel)])
+    elif args.action == "renew":
+        renewed = await watch.renew(pool, drive, within=hours(args.within_hours))
+        print(f"renewed {len(renewed)} channel(s)")
+    elif args.action == "stop":
+        active = await watch.list_channels(pool)
+        chosen = [c for c in active if not args.channel or c.id in args.channel]
+        for channel in chosen:
+            await watch.stop(pool, drive, channel)
+        print(f"stopped {len(chosen)} channel(s)")
     return 0
 
 

@@ -118,7 +118,8 @@ async def _drive() -> int:
     try:
         from shared.drive import DriveClient, DriveSettings
 
-        token = await DriveClient.from_settings(load(DriveSettings)).get_start_page_token()
+        async with DriveClient.from_settings(load(DriveSettings)) as drive:
+            token = await drive.get_start_page_token()
     except Exception as exc:  # report whatever stops us from reading Drive
         checks.fail("changes API", f"{exc!r}; check DRIVE_API_ENDPOINT / GOOGLE_APPLICATION_CREDENTIALS")
         return 1

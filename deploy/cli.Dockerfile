@@ -8,6 +8,8 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# A current pip: older resolvers backtrack into unsatisfiable OpenTelemetry pins.
+RUN pip install --no-cache-dir --upgrade pip
 COPY libs/shared /src/libs/shared
 # cohere lets `drive-index search` and `doctor` reach Cohere; the local model stays out of this image.
 RUN pip install --no-cache-dir "/src/libs/shared[cohere]"
@@ -20,6 +22,7 @@ COPY db/migrations /app/db/migrations
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    MIGRATIONS_DIR=/app/db/migrations \
     OTEL_SERVICE_NAME=drive-index-cli \
     LOG_FORMAT=json
 WORKDIR /app

@@ -14,7 +14,7 @@ from devstack import servers
 from devstack.stack import SERVICES, Stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = servers.free_port()
     log = tmp_path_factory.mktemp("emulator") / "drive-emulator.log"
@@ -26,7 +26,7 @@ def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         servers.stop(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack_env(postgres_dsn: str, kafka_bootstrap: str, emulator_url: str) -> dict[str, str]:
     prefix = f"e2e{os.getpid()}."
     return {
@@ -51,7 +51,7 @@ def drive_index(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     drive_index(stack_env, "topics")
     ports = {service.name: servers.free_port() for service in SERVICES}

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
 from shared.embeddings.local import LocalEmbedder
 
 pytestmark = pytest.mark.slow

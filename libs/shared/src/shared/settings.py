@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,12 @@ class EmbeddingSettings(BaseSettings):
     cohere_base_url: str | None = None
     cohere_dimensions: int = 1024
 
+    @model_validator(mode="after")
+    def _cohere_needs_a_key(self) -> EmbeddingSettings:
+        if self.embedding_provider == "cohere" and not self.cohere_api_key:
+            raise ValueError("COHERE_API_KEY is not set (needed with EMBEDDING_PROVIDER=cohere)")
+        return self
+
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -55,7 +61,9 @@ def load(settings_class: type[S], **overrides: object) -> S:
         problems = []
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper()
-            if error["type"] == "missing":
+            if not name:  # a check across settings: its message names the variables
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+            elif error["type"] == "missing":
                 problems.append(f"{name} is not set")
             else:
                 problems.append(f"{name} is invalid: {error['msg']}")

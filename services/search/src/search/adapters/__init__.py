@@ -1,0 +1,1 @@
+"""The search service's outside world: the documents and chunks tables."""

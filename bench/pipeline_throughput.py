@@ -23,6 +23,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import document
+
 from devstack import servers
 from devstack.stack import SERVICES, Stack
 from drive_emulator.client import EmulatorControl

@@ -25,6 +25,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import TOPICS, paragraph
+
 from devstack import servers
 from shared import checks, db
 from shared.embeddings.local import LocalEmbedder

@@ -20,11 +20,12 @@ from typing import Any
 import helm_python as helm
 import kubernetes_validate
 import pytest
-import shared
 import yaml
 from prometheus_client import REGISTRY
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
+
+import shared
 
 pytestmark = pytest.mark.deploy
 
@@ -176,6 +177,12 @@ def test_chart_renders_valid_manifests(values_file: str) -> None:
             pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message} at {list(exc.path)}")
 
 
+def test_plain_manifests_are_valid() -> None:
+    for path in (ROOT / "deploy").glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)
 def test_chart_lints_clean(values_file: str) -> None:
     values = yaml.safe_load((CHART / values_file).read_text())
@@ -187,7 +194,7 @@ def test_chart_lints_clean(values_file: str) -> None:
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)
 def test_every_service_is_probed_and_runs_unprivileged(values_file: str) -> None:
     deployments = of_kind(rendered(values_file), "Deployment")
-    assert set(deployments) == {f"drive-index-{directory}" for directory in SERVICES}
+    assert {f"drive-index-{directory}" for directory in SERVICES} <= set(deployments)
     for directory, (package, port) in SERVICES.items():
         pod = deployments[f"drive-index-{directory}"]["spec"]["template"]["spec"]
         container = pod["containers"][0]
@@ -235,6 +242,18 @@ def test_production_renews_channels_backs_up_and_scales_consumers_on_lag() -> No
     webhook = ingresses["drive-index-webhook"]["spec"]
     assert webhook["tls"]
     assert webhook["rules"][0]["http"]["paths"][0]["path"] == "/webhooks/google-drive"
+
+
+def test_operators_get_the_cli_with_the_services_addresses() -> None:
+    docs = rendered("values-production.yaml")
+    toolbox = of_kind(docs, "Deployment")["drive-index-toolbox"]["spec"]["template"]["spec"]["containers"][0]
+    smoke = of_kind(docs, "Pod")["drive-index-smoke"]
+    assert smoke["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    for container in (toolbox, smoke["spec"]["containers"][0]):
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        assert env["GATEWAY_URL"] == "http://drive-index-webhook-gateway:8080"
+        assert env["SEARCH_URL"] == "http://drive-index-search:8083"
+    assert smoke["spec"]["containers"][0]["args"][0] == "smoke"
 
 
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)

@@ -44,8 +44,12 @@ def stack_env(postgres_dsn: str, kafka_bootstrap: str, emulator_url: str) -> dic
 def drive_index(env: dict[str, str], *args: str) -> str:
     """Run the operator CLI as a user would and return what it printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env},
-        capture_output=True, text=True, check=False, timeout=120,
+        [sys.executable, "-m", "shared.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, f"drive-index {args} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout

@@ -58,8 +58,14 @@ def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None
 
     # A paraphrase, not the document's words.
     def found_new_parent_question() -> dict[str, Any] | None:
-        return next((h for h in hits(stack, "how much time off do I get when my baby is born")
-                     if h["file_id"] == doc["id"]), None)
+        return next(
+            (
+                h
+                for h in hits(stack, "how much time off do I get when my baby is born")
+                if h["file_id"] == doc["id"]
+            ),
+            None,
+        )
 
     hit = wait_until(found_new_parent_question, "the new Doc is searchable")
     created_after = time.monotonic() - started
@@ -70,7 +76,9 @@ def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None
     drive.update_file(doc["id"], content=LEAVE_POLICY_EDITED)
 
     def shows_edit() -> bool:
-        results = [h for h in hits(stack, "taking a long break from work to study") if h["file_id"] == doc["id"]]
+        results = [
+            h for h in hits(stack, "taking a long break from work to study") if h["file_id"] == doc["id"]
+        ]
         return bool(results) and "sabbatical" in results[0]["snippet"].lower()
 
     wait_until(shows_edit, "the edited text is found")

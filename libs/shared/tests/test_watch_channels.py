@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from drive_emulator import EmulatorControl, EmulatorServer
 
+from drive_emulator import EmulatorControl, EmulatorServer
 from shared import watch
 from shared.drive import DriveClient, DriveSettings
 

@@ -119,12 +119,18 @@ affinity:
 {{- end }}
 {{- end -}}
 
-{{/* A container running the operator CLI; call with (dict "root" $ "name" "..." "args" (list ...) "inline" bool). */}}
+{{/* A container running the operator CLI. Call with (dict "root" $ "name" … "args" (list …)
+"inline" bool "resources" …), optionally "command" (list …) and "env" (dict NAME value). */}}
 {{- define "drive-index.cliContainer" -}}
 - name: {{ .name }}
   image: {{ include "drive-index.image" (dict "root" .root "component" "cli") }}
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-  args: {{ toJson .args }}
+  {{- with .command }}
+  command: {{ toJson . }}
+  {{- end }}
+  {{- with .args }}
+  args: {{ toJson . }}
+  {{- end }}
   {{- if .inline }}
   envFrom:
     - secretRef:
@@ -138,6 +144,10 @@ affinity:
   {{- end }}
     - name: OTEL_SERVICE_NAME
       value: {{ printf "drive-index-%s" .name | quote }}
+    {{- range $key, $value := .env }}
+    - name: {{ $key }}
+      value: {{ $value | quote }}
+    {{- end }}
     {{- if include "drive-index.googleKey" .root }}
     {{- include "drive-index.googleEnv" .root | nindent 4 }}
     {{- end }}
@@ -151,4 +161,14 @@ affinity:
     {{- if include "drive-index.googleKey" .root }}
     {{- include "drive-index.googleVolumeMount" .root | nindent 4 }}
     {{- end }}
+{{- end -}}
+
+{{/* Where the CLI finds each service inside the cluster: GATEWAY_URL, FETCHER_URL, ... */}}
+{{- define "drive-index.serviceUrls" -}}
+{{- $urls := dict }}
+{{- range $name, $svc := .Values.services }}
+{{- $var := printf "%s_URL" ($name | trimPrefix "webhook-" | upper) }}
+{{- $_ := set $urls $var (printf "http://%s:%v" (include "drive-index.componentName" (dict "root" $ "component" $name)) $svc.port) }}
+{{- end }}
+{{- toJson $urls }}
 {{- end -}}

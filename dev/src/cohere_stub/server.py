@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+
 from shared.embeddings.hashing import hashed_bag_of_words
 
 MAX_TEXTS = 96

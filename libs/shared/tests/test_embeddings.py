@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from shared.embeddings import HashingEmbedder, batch_indices, from_settings, hashed_bag_of_words
 from shared.settings import EmbeddingSettings, SettingsError, load
 
@@ -56,7 +57,7 @@ async def test_hashing_embedder_keeps_its_batch_limit() -> None:
 def test_cohere_without_a_key_names_the_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMBEDDING_PROVIDER", "cohere")
     monkeypatch.delenv("COHERE_API_KEY", raising=False)
-    with pytest.raises(SettingsError, match=r"^COHERE_API_KEY is not set \(needed with EMBEDDING_PROVIDER=cohere\)"):
+    with pytest.raises(SettingsError, match=r"^COHERE_API_KEY is not set \(needed with EMBEDDING_PROVIDER="):
         load(EmbeddingSettings)
     # Settings built without validation still cannot make a keyless client.
     with pytest.raises(SettingsError, match="COHERE_API_KEY"):

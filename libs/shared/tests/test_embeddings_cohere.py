@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
+
 from cohere_stub import CohereStub, running
 from shared.embeddings import from_settings
 from shared.embeddings.cohere import CohereEmbedder, CohereRejectedError, CohereUnavailableError

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
 from shared.embeddings import HashingEmbedder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from embedder.chunking import chunk_text, split_sections
 
 

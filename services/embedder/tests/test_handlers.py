@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from embedder.chunking import embedding_input
+from embedder.handlers import document_row
 from shared import topics
 from shared.embeddings import HashingEmbedder, hashed_bag_of_words
 from shared.errors import PermanentError
@@ -218,3 +220,18 @@ async def test_events_that_cannot_ever_work_raise_permanent_errors(harness: Harn
         await harness.handle(harness.event(file_id, 1, text=None))
     assert await harness.document(file_id) is None
     assert harness.publisher.published == []
+
+
+async def test_the_store_itself_refuses_to_overwrite_a_newer_version(harness: Harness, file_id: str) -> None:
+    # The handler checks versions first; the SQL guards too, for a newer event committed meanwhile.
+    await harness.handle(harness.event(file_id, 9))
+    chunks = await harness.chunks(file_id)
+    older = document_row(harness.event(file_id, 8, metadata=harness.metadata("Older")))
+
+    assert not await harness.store.replace(older, [])
+    assert not await harness.store.update_metadata(older)
+    assert not await harness.store.delete(file_id, 8)
+    document = await harness.document(file_id)
+    assert document is not None
+    assert (document["version"], document["name"]) == (9, "Handbook")
+    assert await harness.chunks(file_id) == chunks

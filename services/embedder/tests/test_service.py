@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
 from embedder.app import Deps, create_app
 from embedder.settings import EmbedderSettings
 from shared import kafka, topics

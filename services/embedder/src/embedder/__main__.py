@@ -1,8 +1,7 @@
 """Run the embedder: `python -m embedder`."""
 
-from shared.web import serve
-
 from embedder.app import create_app
 from embedder.settings import EmbedderSettings
+from shared.web import serve
 
 serve(EmbedderSettings, create_app)

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
+
+from embedder.adapters.index_store import PostgresIndexStore
+from embedder.handlers import Chunking, handle_doc_fetched
+from embedder.settings import EmbedderSettings
 from shared import topics
 from shared.embeddings import Embedder, from_settings
 from shared.events import DocFetched
@@ -24,10 +28,6 @@ from shared.web import (
     kafka_publisher,
     service_app,
 )
-
-from embedder.adapters.index_store import PostgresIndexStore
-from embedder.handlers import Chunking, handle_doc_fetched
-from embedder.settings import EmbedderSettings
 
 log = structlog.get_logger(__name__)
 

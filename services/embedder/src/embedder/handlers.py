@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 
 import structlog
 from opentelemetry import trace
+
+from embedder.chunking import Chunk, chunk_text
+from embedder.ports import DocumentRow, EmbeddedChunk, IndexStore, Publisher, StoredDocument
 from shared import topics
 from shared.embeddings import Embedder, batch_indices
 from shared.errors import PermanentError
 from shared.events import ChunksEmbedded, DocFetched, FetchAction
-
-from embedder.chunking import Chunk, chunk_text
-from embedder.ports import DocumentRow, EmbeddedChunk, IndexStore, Publisher, StoredDocument
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from shared.events import Event
 
 from embedder.chunking import Chunk
+from shared.events import Event
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 
 import asyncpg
+
 from embedder.ports import DocumentRow, EmbeddedChunk, StoredDocument
 from shared.errors import PermanentError
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
+import kubernetes_validate.utils
 import pytest
 import yaml
 from prometheus_client import REGISTRY
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "drive-index"
 ENVIRONMENTS = ["values-dev.yaml", "values-staging.yaml", "values-production.yaml"]
 KUBERNETES_VERSION = "1.33.0"
+# The oldest version the chart supports (Chart.yaml's kubeVersion) and the newest with schemas here.
+KUBERNETES_VERSIONS = ["1.27.0", kubernetes_validate.utils.latest_version()]
 # service directory -> (package, port), as DESIGN.md fixes them.
 SERVICES = {
     "webhook-gateway": ("webhook_gateway", 8080),
@@ -171,16 +174,19 @@ def test_chart_renders_valid_manifests(values_file: str) -> None:
         if doc["kind"] == "PrometheusRule":  # a CRD: no schema in kubernetes-validate
             assert doc["spec"] == alerts
             continue
-        try:
-            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message} at {list(exc.path)}")
+        for version in KUBERNETES_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.ValidationError as exc:
+                name = f"{doc['kind']}/{doc['metadata']['name']}"
+                pytest.fail(f"{name} on Kubernetes {version}: {exc.message} at {list(exc.path)}")
 
 
 def test_plain_manifests_are_valid() -> None:
     for path in (ROOT / "deploy").glob("*.yaml"):
         for doc in yaml.safe_load_all(path.read_text()):
-            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+            for version in KUBERNETES_VERSIONS:
+                kubernetes_validate.validate(doc, version, strict=True)
 
 
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)

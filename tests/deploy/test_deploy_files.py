@@ -158,6 +158,19 @@ def test_dockerfile_builds_a_non_root_service_image(directory: str) -> None:
         assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
 
 
+def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
+    text = (ROOT / "deploy" / "cli.Dockerfile").read_text()
+    assert "COPY db/migrations /app/db/migrations" in text
+    assert 'ENTRYPOINT ["drive-index"]' in text
+    assert re.search(r"^USER [1-9]\d*", text, re.M)
+    for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
+        assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
+    services = json.loads(compose("config", "--format", "json"))["services"]
+    assert services["migrate"]["command"] == ["migrate", "--dir", "/app/db/migrations"]
+    job = of_kind(rendered("values-dev.yaml"), "Job")["drive-index-migrate"]["spec"]["template"]["spec"]
+    assert job["initContainers"][0]["args"] == ["migrate", "--dir", "/app/db/migrations"]
+
+
 def test_embedding_images_pin_the_cpu_torch_the_makefile_uses() -> None:
     pinned = re.search(r"torch==([\d.]+)", (ROOT / "Makefile").read_text())
     assert pinned

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
 from drive_emulator import EmulatorServer
 from fetcher.app import create_app
 from fetcher.settings import FetcherSettings

@@ -8,8 +8,9 @@ from io import BytesIO
 import docx
 import openpyxl
 import pytest
-from fetcher.extract import DOCX, XLSX, UnparsableFile, extract_text, supports
 from reportlab.pdfgen import canvas
+
+from fetcher.extract import DOCX, XLSX, UnparsableFile, extract_text, supports
 
 
 def _pdf(*pages: str) -> bytes:
@@ -56,6 +57,16 @@ def _xlsx() -> bytes:
 def test_plain_text_and_markdown_keep_their_lines() -> None:
     assert extract_text("text/plain", b"\xef\xbb\xbfhello\r\nworld\n\n\n\nbye  \n") == "hello\nworld\n\nbye"
     assert extract_text("text/markdown", "# Title\n\nCaf\u00e9".encode()) == "# Title\n\nCaf\u00e9"
+
+
+def test_markdown_loses_embedded_images_but_keeps_alt_text() -> None:
+    exported = (
+        "# Report\n\n![][image1]\n\nSee ![the chart](data:image/png;base64,iVBORw0KGgo=) above.\n\n"
+        "[image1]: <data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA>\n"
+    )
+    assert extract_text("text/markdown", exported.encode()) == "# Report\n\nSee the chart above."
+    html = b'<h1>Logo</h1><img alt="" src="data:image/gif;base64,R0lGOD"><p>Welcome</p>'
+    assert extract_text("text/html", html) == "# Logo\n\nWelcome"
 
 
 def test_text_in_a_legacy_encoding_is_still_read() -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fetcher.files import FOLDER, SHORTCUT, Limits
+
+from fetcher.files import FOLDER, REMOVED, SHORTCUT, Limits
 from fetcher.handlers import Options, handle_drive_changed
 from shared.drive import ChangesPage, DriveExportTooLarge, DriveNotFound, FilesPage
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
@@ -95,8 +96,8 @@ class FakeStore:
     async def versions(self, file_ids: list[str]) -> dict[str, int]:
         return {f: v for f, v in self.indexed.items() if f in file_ids}
 
-    async def indexed_versions(self, source_id: str) -> dict[str, int]:
-        return dict(self.indexed)
+    async def indexed_files(self, source_id: str) -> set[str]:
+        return set(self.indexed)
 
     async def save_text(self, content_hash: str, text: str) -> None:
         self.texts[content_hash] = text
@@ -197,7 +198,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
     assert events["binned"].action == FetchAction.DELETE
     assert events["binned"].version == 1
     assert events["gone"].action == FetchAction.DELETE
-    assert events["gone"].version == 8
+    assert events["gone"].version == REMOVED
 
 
 async def test_folders_publish_metadata_without_text(drive: FakeDrive, store: FakeStore) -> None:
@@ -287,8 +288,8 @@ async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, s
     store.indexed = {"kept": 1, "binned": 1, "vanished": 4}
     events = (await _handle(drive, store, "reconcile")).by_file()
     assert {f: (e.action, e.version) for f, e in events.items()} == {
-        "binned": (FetchAction.DELETE, 2),
-        "vanished": (FetchAction.DELETE, 5),
+        "binned": (FetchAction.DELETE, REMOVED),
+        "vanished": (FetchAction.DELETE, REMOVED),
     }
 
 

@@ -10,12 +10,14 @@ import docx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import ProducerClosed
+from prometheus_client import REGISTRY
+from reportlab.pdfgen import canvas
+
 from drive_emulator import EmulatorControl
 from fetcher.adapters.postgres import PostgresStore
 from fetcher.extract import DOCX
+from fetcher.files import REMOVED
 from fetcher.handlers import Options, handle_drive_changed
-from prometheus_client import REGISTRY
-from reportlab.pdfgen import canvas
 from shared.events import DriveChanged, FetchAction
 from shared.kafka import Publisher
 
@@ -209,4 +211,4 @@ async def test_reconcile_fetches_what_is_newer_and_deletes_what_is_gone(
     events = {event.file_id: event for event in await pipeline.fetched()}
     assert sorted(events) == sorted([fresh["id"], gone["id"], later["id"]])
     assert events[fresh["id"]].text == "# Fresh"
-    assert (events[gone["id"]].action, events[gone["id"]].version) == (FetchAction.DELETE, 4)
+    assert (events[gone["id"]].action, events[gone["id"]].version) == (FetchAction.DELETE, REMOVED)

@@ -1,8 +1,7 @@
 """Run the fetcher: `python -m fetcher`."""
 
-from shared.web import serve
-
 from fetcher.app import create_app
 from fetcher.settings import FetcherSettings
+from shared.web import serve
 
 serve(FetcherSettings, create_app)

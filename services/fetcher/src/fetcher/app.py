@@ -7,6 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from fetcher.adapters.postgres import PostgresStore
+from fetcher.files import Limits
+from fetcher.handlers import Options, handle_drive_changed
+from fetcher.ports import Drive
+from fetcher.settings import FetcherSettings
 from shared import topics
 from shared.drive import DriveClient
 from shared.events import DriveChanged
@@ -22,12 +28,6 @@ from shared.web import (
     kafka_publisher,
     service_app,
 )
-
-from fetcher.adapters.postgres import PostgresStore
-from fetcher.files import Limits
-from fetcher.handlers import Options, handle_drive_changed
-from fetcher.ports import Drive
-from fetcher.settings import FetcherSettings
 
 DRIVE = web.AppKey("drive", Drive)
 CONSUMER_GROUP = "fetcher"

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.drive import DriveError, DriveExportTooLarge, DriveNotFound
-from shared.events import DocFetched, FetchAction, FileMetadata, Permission
-
 from fetcher import extract
 from fetcher.errors import UnparsableFile
 from fetcher.ports import Drive, Store
+from shared.drive import DriveError, DriveExportTooLarge, DriveNotFound
+from shared.events import DocFetched, FetchAction, FileMetadata, Permission
 
 GOOGLE_APPS = "application/vnd.google-apps."
 FOLDER = GOOGLE_APPS + "folder"
@@ -26,6 +25,9 @@ EXPORT_AS = {
 }
 PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
 MIB = 1024 * 1024
+# A removed file has no version any more, and a newer one of it may still be on its way to the
+# index; the largest bigint supersedes every version, so the removal cannot lose to a stale upsert.
+REMOVED = 2**63 - 1
 EXPORT_TOO_LARGE = "too large: exceeds Drive's 10 MB export limit"
 
 
@@ -70,10 +72,10 @@ def metadata_of(file: dict[str, Any]) -> FileMetadata:
     )
 
 
-def deletion(source_id: str, file_id: str, version: int) -> DocFetched:
-    """Make the event that removes a file from the index."""
+def removal(source_id: str, file_id: str) -> DocFetched:
+    """Make the event that removes a file Drive no longer shows us from the index."""
     return DocFetched(
-        source_id=source_id, file_id=file_id, action=FetchAction.DELETE, version=version, fetched_at=_now()
+        source_id=source_id, file_id=file_id, action=FetchAction.DELETE, version=REMOVED, fetched_at=_now()
     )
 
 

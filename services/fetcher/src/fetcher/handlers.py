@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import structlog
-from shared.errors import PermanentError
-from shared.events import DriveChanged
 
 from fetcher.files import Limits
 from fetcher.ports import Drive, Publisher, Store
 from fetcher.sync import SourceSync
+from shared.errors import PermanentError
+from shared.events import DriveChanged
 
 log = structlog.get_logger(__name__)
 

@@ -43,8 +43,8 @@ class Store(Protocol):
         """Return the indexed Drive version of each of these files that is known."""
         ...
 
-    async def indexed_versions(self, source_id: str) -> dict[str, int]:
-        """Return every file of the source that is in the index and not trashed, with its version."""
+    async def indexed_files(self, source_id: str) -> set[str]:
+        """Return the ids of the source's files that are in the index and not trashed."""
         ...
 
     async def save_text(self, content_hash: str, text: str) -> None:

@@ -8,11 +8,11 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import structlog
+
+from fetcher.files import FOLDER, SHORTCUT, FileFetcher, Limits, removal
+from fetcher.ports import Drive, Publisher, Store
 from shared import metrics, topics
 from shared.drive import DriveNotFound
-
-from fetcher.files import FOLDER, SHORTCUT, FileFetcher, Limits, deletion
-from fetcher.ports import Drive, Publisher, Store
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,7 @@ class SourceSync:
         files = [change["file"] for change in latest.values() if _exists(change)]
         known = await self._store.versions([*latest, *_shortcut_targets(files)])
         await _all(
-            self._sync(change["file"], known) if _exists(change) else self._remove(change["fileId"], known)
+            self._sync(change["file"], known) if _exists(change) else self._remove(change["fileId"])
             for change in latest.values()
         )
 
@@ -62,9 +62,8 @@ class SourceSync:
 
     async def remove_missing(self, listed: set[str]) -> int:
         """Publish a deletion for every indexed file of the source that was not listed; return how many."""
-        indexed = await self._store.indexed_versions(self._source_id)
-        missing = {file_id: version for file_id, version in indexed.items() if file_id not in listed}
-        await _all(self._remove(file_id, missing) for file_id in missing)
+        missing = await self._store.indexed_files(self._source_id) - listed
+        await _all(self._remove(file_id) for file_id in missing)
         return len(missing)
 
     async def _sync(self, file: File, known: dict[str, int]) -> None:
@@ -116,12 +115,11 @@ class SourceSync:
             return None
         return None if target["mimeType"] in (FOLDER, SHORTCUT) else target
 
-    async def _remove(self, file_id: str, known: dict[str, int]) -> None:
-        # A removed file has no version any more: one above the indexed one supersedes it.
-        event = deletion(self._source_id, file_id, known.get(file_id, 0) + 1)
+    async def _remove(self, file_id: str) -> None:
+        event = removal(self._source_id, file_id)
         await self._publisher.publish(topics.DOC_FETCHED, file_id, event)
         metrics.INGESTION_SECONDS.labels(event.action.value).observe(0)
-        log.info("file.fetched", file_id=file_id, action=event.action.value, version=event.version, bytes=0)
+        log.info("file.fetched", file_id=file_id, action=event.action.value, removed=True, bytes=0)
 
 
 def _exists(change: dict[str, Any]) -> bool:

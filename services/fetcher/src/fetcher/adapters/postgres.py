@@ -38,12 +38,12 @@ class PostgresStore:
         )
         return {row["file_id"]: row["version"] for row in rows}
 
-    async def indexed_versions(self, source_id: str) -> dict[str, int]:
-        """Return every file of the source that is in the index and not trashed, with its version."""
+    async def indexed_files(self, source_id: str) -> set[str]:
+        """Return the ids of the source's files that are in the index and not trashed."""
         rows = await self._pool.fetch(
-            "SELECT file_id, version FROM documents WHERE source_id = $1 AND NOT trashed", source_id
+            "SELECT file_id FROM documents WHERE source_id = $1 AND NOT trashed", source_id
         )
-        return {row["file_id"]: row["version"] for row in rows}
+        return {row["file_id"] for row in rows}
 
     async def save_text(self, content_hash: str, text: str) -> None:
         """Store a text too large for a Kafka message under its content hash."""

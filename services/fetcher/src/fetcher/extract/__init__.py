@@ -7,15 +7,15 @@ from collections.abc import Callable
 from fetcher.errors import UnparsableFile
 from fetcher.extract.office import docx_text, xlsx_text
 from fetcher.extract.pdf import pdf_text
-from fetcher.extract.text import decode_text, html_to_markdown
+from fetcher.extract.text import decode_text, html_to_markdown, markdown_text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 EXTRACTORS: dict[str, Callable[[bytes], str]] = {
     "text/plain": decode_text,
-    "text/markdown": decode_text,
-    "text/x-markdown": decode_text,
+    "text/markdown": markdown_text,
+    "text/x-markdown": markdown_text,
     "text/csv": decode_text,
     "text/html": html_to_markdown,
     "application/pdf": pdf_text,

@@ -11,9 +11,22 @@ from markdownify import ATX, MarkdownConverter
 from fetcher.errors import UnparsableFile
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Drive's Markdown export embeds images as base64 data URIs: megabytes of noise for search.
+_DATA_IMAGE_DEFINITION = re.compile(r"^\[[^\]\n]+\]:\s*<?data:[^\n]*$", re.MULTILINE)
+_IMAGE = re.compile(r"!\[([^\]\n]*)\](?:\[[^\]\n]*\]|\(data:[^)]*\))")
 # Tags whose content is never visible text.
 _INVISIBLE = ("script", "style", "noscript", "template", "head")
 _SNIFF_BYTES = 8192
+
+
+def markdown_text(data: bytes) -> str:
+    """Decode Markdown, dropping embedded images but keeping their alt text."""
+    return strip_embedded_images(decode_text(data))
+
+
+def strip_embedded_images(markdown: str) -> str:
+    """Remove data-URI images and image references, keeping any alt text."""
+    return _normalize(_IMAGE.sub(r"\1", _DATA_IMAGE_DEFINITION.sub("", markdown)))
 
 
 def decode_text(data: bytes) -> str:
@@ -36,7 +49,7 @@ def html_to_markdown(data: bytes) -> str:
     for tag in soup(_INVISIBLE):
         tag.decompose()
     markdown = MarkdownConverter(heading_style=ATX, bullets="-").convert_soup(soup)
-    return _normalize(markdown)
+    return strip_embedded_images(markdown)
 
 
 def _normalize(text: str) -> str:

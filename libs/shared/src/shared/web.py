@@ -116,7 +116,11 @@ def kafka_publisher(settings: CommonSettings) -> CleanupContext:
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         producer = kafka.producer_from(settings)
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:  # unreachable brokers: close what start() opened, then fail startup
+            await producer.stop()
+            raise
         app[PUBLISHER] = kafka.Publisher(producer, settings.kafka_topic_prefix)
         app[CHECKS]["kafka"] = producer.client.fetch_all_metadata
         yield

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
 from search.app import Deps, create_app
 from search.settings import SearchSettings
 from shared.embeddings import HashingEmbedder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import REGISTRY
+
 from shared.embeddings import HashingEmbedder
 
 KAFKA = "Kafka consumers commit offsets after processing so a restart resumes where the group stopped."

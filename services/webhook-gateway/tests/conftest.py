@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
 from shared.settings import load
 from shared.watch import token_digest
 from webhook_gateway.app import create_app

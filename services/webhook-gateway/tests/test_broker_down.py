@@ -7,6 +7,7 @@ import contextlib
 import time
 
 from aiohttp.test_utils import TestClient, TestServer
+
 from devstack import servers
 from shared import kafka, topics
 from webhook_gateway.app import create_app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from webhook_gateway.notification import MalformedError, log_context, parse
 
 GOOGLE = {

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from prometheus_client import REGISTRY
+
 from shared import topics
 from shared.events import DriveChanged
 

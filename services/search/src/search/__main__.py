@@ -1,8 +1,7 @@
 """Run the search service: `python -m search`."""
 
-from shared.web import serve
-
 from search.app import create_app
 from search.settings import SearchSettings
+from shared.web import serve
 
 serve(SearchSettings, create_app)

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from shared.embeddings import Embedder, from_settings
-from shared.web import CleanupContext, database, json_errors, service_app
 
 from search import handlers
 from search.settings import SearchSettings
+from shared.embeddings import Embedder, from_settings
+from shared.web import CleanupContext, database, json_errors, service_app
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ def _embedder(settings: SearchSettings, given: Embedder | None) -> CleanupContex
             return
         # Loading the local model takes seconds: off the event loop, once, before serving.
         embedder = await asyncio.to_thread(from_settings, settings)
+        if settings.embedding_provider == "local":
+            # The first forward pass is many times slower than the next: pay it before serving.
+            await embedder.embed_query("warm up")
         app[handlers.EMBEDDER] = embedder
         yield
         await embedder.close()

@@ -10,14 +10,14 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from shared import metrics
-from shared.embeddings import Embedder
-from shared.web import POOL, json_error
 
 from search.adapters import index
 from search.identity import caller_from
 from search.query import InvalidQueryError, SearchQuery, parse_query
 from search.settings import SearchSettings
+from shared import metrics
+from shared.embeddings import Embedder
+from shared.web import POOL, json_error
 
 log = structlog.get_logger(__name__)
 

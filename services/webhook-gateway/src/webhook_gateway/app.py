@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-from shared.web import database, json_errors, kafka_publisher, service_app
 
+from shared.web import database, json_errors, kafka_publisher, service_app
 from webhook_gateway import handlers
 from webhook_gateway.settings import GatewaySettings
 

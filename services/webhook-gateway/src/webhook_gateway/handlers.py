@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
+
 from shared import metrics, topics
 from shared.events import DriveChanged
 from shared.watch import token_digest
 from shared.web import POOL, PUBLISHER, json_error
-
 from webhook_gateway import notification
 from webhook_gateway.adapters import channels
 from webhook_gateway.notification import PROTOCOL, Notification

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-from shared.embeddings import Vector
 
 from search.identity import Caller
 from search.query import SearchQuery
+from shared.embeddings import Vector
 
 FOLDER = "application/vnd.google-apps.folder"
 # A query that runs longer is cut off: the caller gets a 503 instead of a hung request.

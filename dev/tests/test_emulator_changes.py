@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+
 from drive_emulator import EmulatorControl, EmulatorServer
 from drive_emulator.client import ControlError
 from shared.drive import DriveClient, DriveError, DriveNotFound, DriveSettings

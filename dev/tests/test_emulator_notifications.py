@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from aiohttp import web
+
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared.drive import DriveClient, DriveSettings
 

@@ -11,6 +11,7 @@ import docx
 import openpyxl
 import pypdf
 import pytest
+
 from devstack.servers import free_port, wait_for_port
 from shared.drive import DriveClient, DriveSettings
 

@@ -32,7 +32,9 @@ def step(message: str) -> None:
 
 def cli(env: dict[str, str], *args: str) -> None:
     """Run a `drive-index` command the way an operator would; stop on failure."""
-    result = subprocess.run([sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env}, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env}, check=False
+    )
     if result.returncode != 0:
         raise SystemExit(f"`drive-index {' '.join(args)}` failed (exit {result.returncode})")
 
@@ -75,7 +77,9 @@ def run() -> None:
         stack.callback(services.stop)
         services.start(lambda line: print(f"    {line}", flush=True))
 
-        webhook = os.environ.get("DRIVE_WEBHOOK_URL", f"{services.url('webhook-gateway')}/webhooks/google-drive")
+        webhook = os.environ.get(
+            "DRIVE_WEBHOOK_URL", f"{services.url('webhook-gateway')}/webhooks/google-drive"
+        )
         step(f"registering a watch channel for {webhook}")
         cli(env, "watch", "start", "--address", webhook)
         step("indexing what is already in Drive")

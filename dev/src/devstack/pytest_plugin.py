@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from devstack import servers
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared import db, kafka, topics
 from shared.drive import DriveClient, DriveSettings
-
-from devstack import servers
 
 ROOT = Path(__file__).resolve().parents[3]
 MIGRATIONS = ROOT / "db" / "migrations"

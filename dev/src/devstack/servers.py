@@ -103,7 +103,10 @@ def start_python(
     # The child keeps its own copy of the descriptor, so ours can close at once.
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", module, *args], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", module, *args],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 

@@ -16,10 +16,10 @@ def _event(source: str) -> DriveChanged:
     return DriveChanged(source_id=source, resource_state="change", received_at=datetime.now(UTC))
 
 
-async def _run_until(loop: kafka.ConsumeLoop, condition: asyncio.Event, timeout: float = 20) -> None:
+async def _run_until(loop: kafka.ConsumeLoop, condition: asyncio.Event) -> None:
     task = asyncio.create_task(loop.run())
     try:
-        await asyncio.wait_for(condition.wait(), timeout)
+        await asyncio.wait_for(condition.wait(), 20)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -54,8 +54,11 @@ async def test_poison_message_goes_to_dlq_and_next_message_is_processed(
             done.set()
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"{topics_created}g",
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"{topics_created}g",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     loop = kafka.ConsumeLoop(consumer, DriveChanged, handler, publisher, max_attempts=4, backoff_seconds=0.01)
@@ -65,7 +68,9 @@ async def test_poison_message_goes_to_dlq_and_next_message_is_processed(
     assert flaky_attempts == 3
 
     dlq = AIOKafkaConsumer(
-        topics.dead_letter(topic), bootstrap_servers=kafka_bootstrap, group_id=f"{topics_created}dlq",
+        topics.dead_letter(topic),
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"{topics_created}dlq",
         auto_offset_reset="earliest",
     )
     await dlq.start()
@@ -79,8 +84,11 @@ async def test_poison_message_goes_to_dlq_and_next_message_is_processed(
 
     # Everything was committed: a new consumer in the same group finds nothing left to read.
     again = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"{topics_created}g",
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"{topics_created}g",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await again.start()
     leftover = await again.getmany(timeout_ms=1500)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared.drive import DriveClient, DriveForbidden, DriveSettings
 

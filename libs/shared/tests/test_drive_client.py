@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import openpyxl
 import pytest
+
 from devstack.servers import free_port
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared.drive import (

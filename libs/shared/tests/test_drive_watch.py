@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp import web
+
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared.drive import DriveClient, DriveNotFound, DriveSettings
 

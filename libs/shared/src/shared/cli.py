@@ -15,13 +15,14 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from shared import checks
 from shared.settings import SettingsError
 
-Command = Callable[[argparse.Namespace], Awaitable[int]]
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
 
     command: Command = getattr(commands, f"{args.command}_command")
     try:
-        code = asyncio.run(command(args))
+        code: int = asyncio.run(command(args))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = 2

@@ -129,7 +129,7 @@ async def _queue_pass(source_id: str, state: str) -> int:
     producer = kafka.producer_from(settings)
     await producer.start()
     try:
-        event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
+        event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))
         await kafka.Publisher(producer, settings.kafka_topic_prefix).publish(
             topics.DRIVE_CHANGED, source_id, event
         )

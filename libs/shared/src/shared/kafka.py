@@ -33,6 +33,8 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
 Headers = Sequence[tuple[str, bytes]]
 
+MAX_BACKOFF_SECONDS = 30.0
+
 
 def producer_from(settings: CommonSettings) -> AIOKafkaProducer:
     """Make a producer that only reports success once every in-sync replica has the message."""
@@ -101,7 +103,7 @@ class ConsumeLoop:
         handler: Handler[E],
         publisher: Publisher,
         *,
-        max_attempts: int = 5,
+        max_attempts: int = 8,
         backoff_seconds: float = 0.5,
     ) -> None:
         self.consumer = consumer
@@ -159,7 +161,8 @@ class ConsumeLoop:
                 if not is_retriable(exc) or attempt == self.max_attempts:
                     await self._dead_letter(record, exc, attempts=attempt, span=span)
                     return
-                delay = self.backoff_seconds * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                delay = min(self.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+                delay *= random.uniform(0.5, 1.5)  # jitter: restarted consumers do not retry in lockstep
                 log.warning("message.retry", attempt=attempt, delay=round(delay, 2), error=repr(exc))
                 metrics.MESSAGES.labels(record.topic, "retried").inc()
                 await asyncio.sleep(delay)

@@ -27,8 +27,9 @@ class CommonSettings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     otel_service_name: str = "drive-index"
     otel_exporter_otlp_endpoint: str | None = None
-    # Retries of a retriable handler failure before the message goes to the dead-letter topic.
-    consumer_max_attempts: int = Field(default=5, ge=1)
+    # Attempts of a retriable handler failure before the message goes to the dead-letter topic:
+    # with the default backoff (doubling from 0.5 s, capped at 30 s), about a minute of outage.
+    consumer_max_attempts: int = Field(default=8, ge=1)
     consumer_backoff_seconds: float = Field(default=0.5, gt=0)
 
 

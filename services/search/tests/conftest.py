@@ -105,7 +105,9 @@ async def make_client(
     clients: list[Client] = []
 
     async def make(with_embedder: Any = None, **env: str) -> Client:
-        for name, value in {"DATABASE_URL": postgres_dsn, "LOG_FORMAT": "json", **env}.items():
+        # Hashed bags of words score far lower than a real model: no similarity floor unless asked.
+        defaults = {"DATABASE_URL": postgres_dsn, "LOG_FORMAT": "json", "SEARCH_MIN_SIMILARITY": "-1"}
+        for name, value in {**defaults, **env}.items():
             monkeypatch.setenv(name, value)
         client = TestClient(
             TestServer(create_app(load(SearchSettings), Deps(embedder=with_embedder or embedder)))

@@ -139,3 +139,18 @@ async def test_an_unavailable_embedding_provider_answers_503(make_client) -> Non
     body = await response.json()
     assert body["error"] == "search unavailable"
     assert "ConnectionError" in body["detail"]
+
+
+async def test_unrelated_files_are_not_padded_in_but_word_matches_stay(make_client, corpus) -> None:
+    await corpus.add("kafka-guide", [KAFKA])
+    await corpus.add("bread-recipe", [COOKING])
+    await corpus.add("vacuum-notes", [POSTGRES])
+    # The hashing embedder puts this query at about 0.17 from the Kafka text and 0 from the others.
+    client = await make_client(SEARCH_MIN_SIMILARITY="0.1")
+
+    body = await (await client.get("/search", params={"q": "kafka consumer offsets"})).json()
+    assert [corpus.key(r["file_id"]) for r in body["results"]] == ["kafka-guide"]
+
+    # "bake" matches COOKING's words, so the bread recipe stays although its vector is far away.
+    body = await (await client.get("/search", params={"q": "kafka bake"})).json()
+    assert {corpus.key(r["file_id"]) for r in body["results"]} == {"kafka-guide", "bread-recipe"}

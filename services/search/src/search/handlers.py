@@ -93,6 +93,7 @@ async def _search(request: web.Request, query: SearchQuery) -> list[index.Hit]:
         dimensions=embedder.dimensions,
         candidates=settings.search_candidates,
         rrf_k=settings.search_rrf_k,
+        min_similarity=settings.search_min_similarity,
     )
 
 

@@ -20,3 +20,6 @@ class SearchSettings(CommonSettings, EmbeddingSettings):
     search_candidates: int = Field(default=100, ge=10, le=1000)
     # The k of reciprocal rank fusion: higher flattens the difference between neighbouring ranks.
     search_rrf_k: int = Field(default=60, ge=1)
+    # Vector-only hits below this cosine similarity are noise, not answers (tuned for MiniLM,
+    # where unrelated texts score about 0-0.15); full-text matches are kept whatever their similarity.
+    search_min_similarity: float = Field(default=0.15, ge=-1, le=1)

@@ -26,7 +26,7 @@ HEADLINE = (
 
 # $1 query vector, $2 query text, $3 model, $4 candidates, $5 k, $6 rrf_k, $7 mime type,
 # $8 folder, $9 modified after, $10 modified before, $11 filter by permission, $12 e-mail,
-# $13 groups, $14 domain. Custom plans fold the unused filters away.
+# $13 groups, $14 domain, $15 minimum similarity. Custom plans fold the unused filters away.
 _DOCUMENT_FILTER = """
     NOT d.trashed
     AND ($7::text IS NULL OR d.mime_type = $7)
@@ -65,7 +65,8 @@ text_hits AS MATERIALIZED (
 fused AS (
     SELECT file_id, position,
            coalesce(1.0 / ($6 + v.rank), 0) + coalesce(1.0 / ($6 + t.rank), 0) AS score
-      FROM (SELECT file_id, position, row_number() OVER (ORDER BY distance) AS rank FROM vector_hits) v
+      FROM (SELECT file_id, position, row_number() OVER (ORDER BY distance) AS rank
+              FROM vector_hits WHERE 1 - distance >= $15) v
       FULL JOIN (SELECT file_id, position, row_number() OVER (ORDER BY rank DESC) AS rank FROM text_hits) t
      USING (file_id, position)
 ),
@@ -115,6 +116,7 @@ async def search(
     dimensions: int,
     candidates: int,
     rrf_k: int,
+    min_similarity: float = -1.0,
 ) -> list[Hit]:
     """Find the `query.k` best files for a query already embedded as `vector`."""
     async with pool.acquire() as connection, connection.transaction(readonly=True):
@@ -142,6 +144,7 @@ async def search(
             caller.email if caller else None,
             list(caller.groups) if caller else [],
             caller.domain if caller else None,
+            min_similarity,
         )
     return [_hit(row) for row in rows]
 

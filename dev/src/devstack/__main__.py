@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def run() -> None:
         cli(env, "backfill")
         print(_banner(services), flush=True)
         _wait_for_signal()
-        step("stopping")
+        step("stopping the services, the broker and PostgreSQL")
+    print("stopped", flush=True)
 
 
 def _banner(services: Stack) -> str:
@@ -109,13 +111,14 @@ def _wait_for_signal() -> None:
         nonlocal stopping
         stopping = True
 
+    # Both set explicitly: a shell that starts us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGTERM, request_stop)
-    try:
-        while not stopping:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    signal.signal(signal.SIGINT, request_stop)
+    while not stopping:
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
+    # platformdirs warns that XDG_RUNTIME_DIR is unset (as in containers and CI); nothing to act on.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     run()

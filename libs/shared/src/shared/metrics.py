@@ -1,6 +1,6 @@
 """Prometheus metrics, declared once so every service exports the same names."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter(
     "drive_index_messages_total", "Kafka messages handled, by topic and outcome", ["topic", "outcome"]
@@ -26,4 +26,10 @@ DRIVE_REQUESTS = Counter(
     "drive_index_drive_requests_total",
     "Google Drive API attempts, by method and outcome (ok, retried, or the error raised)",
     ["method", "outcome"],
+)
+WATCH_CHANNELS_ACTIVE = Gauge(
+    "drive_index_watch_channels_active", "Drive push channels registered and not expired"
+)
+WATCH_CHANNEL_EXPIRY_SECONDS = Gauge(
+    "drive_index_watch_channel_expiry_seconds", "Seconds until the first active push channel expires"
 )

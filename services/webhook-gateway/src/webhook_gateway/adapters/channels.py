@@ -35,3 +35,13 @@ async def record_message(pool: asyncpg.Pool, channel_id: str, message_number: in
         channel_id,
         message_number,
     )
+
+
+async def active_summary(pool: asyncpg.Pool) -> tuple[int, float | None]:
+    """Count active channels and the seconds until the first of them expires (None: no expiry known)."""
+    row = await pool.fetchrow(
+        """SELECT count(*) AS active, extract(epoch FROM min(expires_at) - now())::float8 AS expires_in
+             FROM watch_channels WHERE stopped_at IS NULL AND (expires_at IS NULL OR expires_at > now())"""
+    )
+    assert row is not None  # an aggregate always returns one row
+    return int(row["active"]), row["expires_in"]

@@ -12,6 +12,7 @@ import pytest
 
 from devstack import servers
 from devstack.stack import SERVICES, Stack
+from tests.e2e.otlp_receiver import OtlpReceiver
 
 
 @pytest.fixture(scope="package")
@@ -27,7 +28,16 @@ def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="package")
-def stack_env(postgres_dsn: str, kafka_bootstrap: str, emulator_url: str) -> dict[str, str]:
+def otlp() -> Iterator[OtlpReceiver]:
+    """Where the services export their spans, as they would to Jaeger."""
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="package")
+def stack_env(
+    postgres_dsn: str, kafka_bootstrap: str, emulator_url: str, otlp: OtlpReceiver
+) -> dict[str, str]:
     prefix = f"e2e{os.getpid()}."
     return {
         "DATABASE_URL": postgres_dsn,
@@ -38,6 +48,8 @@ def stack_env(postgres_dsn: str, kafka_bootstrap: str, emulator_url: str) -> dic
         "CONSUMER_BACKOFF_SECONDS": "0.1",
         "LOG_FORMAT": "json",
         "HF_HUB_OFFLINE": "1",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",  # export within a fraction of a second, not every 5 s
     }
 
 

@@ -233,6 +233,20 @@ def pipeline(start_pipeline: StartPipeline) -> Pipeline:
     return start_pipeline()
 
 
+Report = Callable[[str], None]
+
+
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Report:
+    """Print a figure past pytest's capture, so `make test-faults` shows it."""
+
+    def say(line: str) -> None:
+        with capsys.disabled():
+            print(f"\n  {request.node.name}: {line}", flush=True)
+
+    return say
+
+
 @pytest.fixture
 def cohere_stub(logs_dir: Path) -> Iterator[str]:
     """A Cohere stand-in process; yields its base URL (its API key is `fault-test-key`)."""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Pipeline
+from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs, handbook_page, marker
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -17,7 +17,7 @@ EDITS = 30
 DEADLINE_SECONDS = 240.0
 
 
-def test_a_burst_of_docs_is_indexed_within_the_deadline(pipeline: Pipeline) -> None:
+def test_a_burst_of_docs_is_indexed_within_the_deadline(pipeline: Pipeline, report: Report) -> None:
     started = time.monotonic()
     docs = create_docs(pipeline.drive, "comet", DOCS, sections=1)
     # Amid the burst, one of them is edited again and again: only its last text may stay.
@@ -36,7 +36,7 @@ def test_a_burst_of_docs_is_indexed_within_the_deadline(pipeline: Pipeline) -> N
     assert markers == [docs[edited]], f"the edited Doc's chunks hold {markers}, not only its last text"
     pipeline.assert_no_dead_letters()
     chunks = sum(pipeline.indexed(list(docs)).values())
-    print(
+    report(
         f"burst of {DOCS} Docs ({chunks} chunks): created in {created:.1f}s, "
         f"all indexed after {indexed:.1f}s, all searchable after {searchable:.1f}s"
     )

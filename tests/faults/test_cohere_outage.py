@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.faults.conftest import StartPipeline
+from tests.faults.conftest import Report, StartPipeline
 from tests.faults.corpus import create_docs
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -53,7 +53,9 @@ class CohereOutage:
             return int(json.loads(response.read())["queued"])
 
 
-def test_documents_are_indexed_after_a_cohere_outage(start_pipeline: StartPipeline, cohere_stub: str) -> None:
+def test_documents_are_indexed_after_a_cohere_outage(
+    start_pipeline: StartPipeline, cohere_stub: str, report: Report
+) -> None:
     pipeline = start_pipeline(
         EMBEDDING_PROVIDER="cohere", COHERE_API_KEY=API_KEY, COHERE_BASE_URL=cohere_stub
     )
@@ -72,4 +74,4 @@ def test_documents_are_indexed_after_a_cohere_outage(start_pipeline: StartPipeli
     pipeline.assert_no_dead_letters()
     models = pipeline.postgres.fetch("SELECT DISTINCT model FROM chunks")
     assert [row["model"] for row in models] == ["embed-v4.0"]
-    print(f"Cohere refused {refused} embed requests during a {OUTAGE_SECONDS:g}s outage")
+    report(f"Cohere refused {refused} embed requests during a {OUTAGE_SECONDS:g}s outage")

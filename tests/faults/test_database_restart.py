@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Pipeline
+from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs
 from tests.faults.polling import wait_until
 
@@ -17,7 +17,7 @@ EXPORT_DELAY_SECONDS = 0.5
 DEADLINE_SECONDS = 150.0
 
 
-def test_a_database_restart_mid_ingestion_loses_nothing(pipeline: Pipeline) -> None:
+def test_a_database_restart_mid_ingestion_loses_nothing(pipeline: Pipeline, report: Report) -> None:
     # Slow exports keep the fetcher mid-page too when the database goes away.
     pipeline.drive.fault(200, count=12, path_prefix="/drive/v3/files/", delay_seconds=EXPORT_DELAY_SECONDS)
     docs = create_docs(pipeline.drive, "harbor", 12, sections=4)
@@ -42,4 +42,4 @@ def test_a_database_restart_mid_ingestion_loses_nothing(pipeline: Pipeline) -> N
     assert pipeline.metric("fetcher", "drive_index_messages_total", **retried) > 0
     assert pipeline.metric("embedder", "drive_index_messages_total", **retried) > 0
     assert pipeline.metric("webhook-gateway", "drive_index_webhooks_total", outcome="unavailable") > 0
-    print(f"{indexed_before} of 12 Docs were indexed when PostgreSQL stopped for {OUTAGE_SECONDS:g}s")
+    report(f"{indexed_before} of 12 Docs were indexed when PostgreSQL stopped for {OUTAGE_SECONDS:g}s")

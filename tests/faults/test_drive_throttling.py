@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import StartPipeline
+from tests.faults.conftest import Report, StartPipeline
 from tests.faults.corpus import create_docs
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -19,7 +19,9 @@ STORM = [("/drive/v3/changes", SLOW_DOWN, 3), ("/drive/v3/files/", SLOW_DOWN * 2
 DEADLINE_SECONDS = 150.0
 
 
-def test_every_doc_is_indexed_through_a_throttling_storm(start_pipeline: StartPipeline) -> None:
+def test_every_doc_is_indexed_through_a_throttling_storm(
+    start_pipeline: StartPipeline, report: Report
+) -> None:
     # The storm is counted in requests, not seconds: shorter backoffs only make it pass sooner.
     pipeline = start_pipeline(
         DRIVE_BACKOFF_SECONDS="0.25", DRIVE_MAX_BACKOFF_SECONDS="4", CONSUMER_BACKOFF_SECONDS="0.2"
@@ -39,4 +41,4 @@ def test_every_doc_is_indexed_through_a_throttling_storm(start_pipeline: StartPi
     assert not skipped, f"throttled files were recorded as skipped: {skipped}"
     pipeline.wait_searchable(docs, 60)
     pipeline.assert_no_dead_letters()
-    print(f"{DOCS} Docs indexed through {throttled} throttled Drive requests")
+    report(f"{DOCS} Docs indexed through {throttled} throttled Drive requests")

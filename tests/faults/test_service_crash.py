@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import Pipeline
+from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs
 from tests.faults.polling import wait_until
 
@@ -51,7 +51,7 @@ def assert_same_chunks(pipeline: Pipeline, clean: dict[str, str], replayed: dict
         assert chunks == clean_chunks[twins[word]], f"{file_id} differs from its clean twin"
 
 
-def test_killed_embedder_and_fetcher_lose_and_duplicate_nothing(pipeline: Pipeline) -> None:
+def test_killed_embedder_and_fetcher_lose_and_duplicate_nothing(pipeline: Pipeline, report: Report) -> None:
     # A clean run first: what every later twin of these texts must end up with.
     clean = create_docs(pipeline.drive, "lantern", BATCH, sections=SECTIONS)
     pipeline.wait_indexed(list(clean), DEADLINE_SECONDS)
@@ -74,6 +74,6 @@ def test_killed_embedder_and_fetcher_lose_and_duplicate_nothing(pipeline: Pipeli
     for file_id, word in {**embedder_batch, **fetcher_batch}.items():
         pipeline.wait_searchable({file_id: word}, 30)
     pipeline.assert_no_dead_letters()
-    print(
+    report(
         f"killed the embedder after {embedded_before} and the fetcher after {fetched_before} of {BATCH} Docs"
     )

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs, handbook_page, marker
+from tests.faults.pipeline import Pipeline, Report
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 

@@ -8,12 +8,11 @@ import urllib.request
 
 import pytest
 
-from tests.faults.conftest import Report, StartPipeline
 from tests.faults.corpus import create_docs
+from tests.faults.pipeline import COHERE_API_KEY, Report, StartPipeline
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
-API_KEY = "fault-test-key"
 # Longer than one embed request's own retries (about 7.5 s), so the consume loop retries too.
 OUTAGE_SECONDS = 10.0
 # Refusals kept queued: more than the requests that can arrive between two top-ups.
@@ -57,7 +56,7 @@ def test_documents_are_indexed_after_a_cohere_outage(
     start_pipeline: StartPipeline, cohere_stub: str, report: Report
 ) -> None:
     pipeline = start_pipeline(
-        EMBEDDING_PROVIDER="cohere", COHERE_API_KEY=API_KEY, COHERE_BASE_URL=cohere_stub
+        EMBEDDING_PROVIDER="cohere", COHERE_API_KEY=COHERE_API_KEY, COHERE_BASE_URL=cohere_stub
     )
     before = create_docs(pipeline.drive, "meadow", 2, sections=2)
     pipeline.wait_searchable(before, DEADLINE_SECONDS)  # the Cohere path works before it breaks

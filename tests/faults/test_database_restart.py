@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs
+from tests.faults.pipeline import Pipeline, Report
 from tests.faults.polling import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import Report, StartPipeline
 from tests.faults.corpus import create_docs
+from tests.faults.pipeline import Report, StartPipeline
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from io import BytesIO
 import pytest
 from reportlab.pdfgen import canvas
 
-from tests.faults.conftest import Pipeline
 from tests.faults.corpus import create_docs, marker
+from tests.faults.pipeline import Pipeline
 from tests.faults.polling import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import Pipeline, Report
 from tests.faults.corpus import create_docs
+from tests.faults.pipeline import Pipeline, Report
 from tests.faults.polling import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]

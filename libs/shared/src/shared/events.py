@@ -24,11 +24,12 @@ class Event(BaseModel):
 
 
 class DriveChanged(Event):
-    """A Drive source has changes to read (from a push notification, a backfill or a reconcile)."""
+    """A Drive source has changes to read (a push notification, a backfill, a reconcile, a poll)."""
 
     source_id: str
+    # Google's X-Goog-Resource-State, or what queued the read: a backfill, a reconcile, a timed poll.
     resource_state: Literal[
-        "sync", "change", "add", "update", "remove", "trash", "untrash", "backfill", "reconcile"
+        "sync", "change", "add", "update", "remove", "trash", "untrash", "backfill", "reconcile", "poll"
     ]
     channel_id: str | None = None
     message_number: int | None = None

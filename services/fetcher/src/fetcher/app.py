@@ -11,6 +11,7 @@ from aiohttp import web
 from fetcher.adapters.postgres import PostgresStore
 from fetcher.files import Limits
 from fetcher.handlers import Options, handle_drive_changed
+from fetcher.poller import poller
 from fetcher.ports import Drive
 from fetcher.settings import FetcherSettings
 from shared import topics
@@ -52,6 +53,7 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
             database(settings.database_url),
             kafka_publisher(settings),
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
+            poller(settings.fetcher_poll_seconds),
         ]
     )
     return app

@@ -21,3 +21,6 @@ class FetcherSettings(CommonSettings, DriveSettings):
     # Drive refuses to export more than 10 MB; binary files above the same size are not downloaded.
     fetcher_max_file_bytes: int = Field(default=10 * MIB, ge=1)
     fetcher_changes_page_size: int = Field(default=100, ge=1, le=1000)
+    # Seconds between polls of every source's change feed, catching what a lost push notification
+    # announced; 0 turns polling off. Each replica polls, which is harmless: reads are by cursor.
+    fetcher_poll_seconds: float = Field(default=300, ge=0)

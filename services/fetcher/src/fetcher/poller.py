@@ -1,0 +1,57 @@
+"""The safety net under push notifications: read every source's change feed on a timer.
+
+Google does not promise delivery: a notification refused while the gateway could not queue it
+(say, during a database restart) is retried for a while, then dropped. Every few minutes the
+fetcher therefore queues a `poll` for each source; reading the feed from the stored cursor is
+cheap when nothing changed, and finds what a lost notification announced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from shared import topics
+from shared.events import DriveChanged
+from shared.kafka import Publisher
+from shared.web import POOL, PUBLISHER, CleanupContext
+
+log = structlog.get_logger(__name__)
+
+
+async def queue_polls(pool: asyncpg.Pool, publisher: Publisher) -> int:
+    """Queue one `poll` per known source, through drive.changed like any notification."""
+    sources = [row["id"] for row in await pool.fetch("SELECT id FROM sources ORDER BY id")]
+    for source_id in sources:
+        event = DriveChanged(source_id=source_id, resource_state="poll", received_at=datetime.now(UTC))
+        await publisher.publish(topics.DRIVE_CHANGED, source_id, event)
+    return len(sources)
+
+
+def poller(interval_seconds: float) -> CleanupContext:
+    """Queue polls every `interval_seconds` for the app's lifetime (0 turns the safety net off)."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_seconds)
+                try:
+                    queued = await queue_polls(app[POOL], app[PUBLISHER])
+                    log.debug("poll.queued", sources=queued)
+                except Exception as exc:  # the next round tries again; notifications still flow
+                    log.warning("poll.failed", error=repr(exc))
+
+        task = asyncio.create_task(loop(), name="poll sources") if interval_seconds > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return context

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -204,11 +206,18 @@ async def test_reconcile_fetches_what_is_newer_and_deletes_what_is_gone(
     gone = {"id": f"gone-{pipeline.source_id}", "name": "Gone", "mimeType": "text/plain", "version": "3"}
     await pipeline.index(gone)
     await pipeline.notify("reconcile")
-    # A change after the reconcile: once it is read, the reconcile's events are all published.
     later = drive_control.create_doc("Later", "# Later")
     await pipeline.notify()
     await pipeline.caught_up()
-    events = {event.file_id: event for event in await pipeline.fetched()}
-    assert sorted(events) == sorted([fresh["id"], gone["id"], later["id"]])
+    # The cursor may catch up before the reconcile has published everything (it stores Drive's
+    # current token first), so read events until the deletion arrives too.
+    expected = {fresh["id"], gone["id"], later["id"]}
+    events: dict[str, Any] = {}
+    deadline = time.monotonic() + 30
+    while not expected <= events.keys():
+        assert time.monotonic() < deadline, f"only {sorted(events)} of {sorted(expected)} were published"
+        events.update({event.file_id: event for event in await pipeline.fetched()})
+        await asyncio.sleep(0.05)
+    assert sorted(events) == sorted(expected)
     assert events[fresh["id"]].text == "# Fresh"
     assert (events[gone["id"]].action, events[gone["id"]].version) == (FetchAction.DELETE, REMOVED)

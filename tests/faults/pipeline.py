@@ -17,7 +17,7 @@ from devstack.stack import READY_TIMEOUT_SECONDS, SERVICES, Stack
 from drive_emulator.client import EmulatorControl
 from shared import checks
 from tests.faults import dlq
-from tests.faults.polling import wait_until
+from tests.polling import wait_until
 
 # The key the Cohere stand-in accepts, and the services are given.
 COHERE_API_KEY = "fault-test-key"

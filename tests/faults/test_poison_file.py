@@ -9,7 +9,7 @@ from reportlab.pdfgen import canvas
 
 from tests.faults.corpus import create_docs, marker
 from tests.faults.pipeline import Pipeline
-from tests.faults.polling import wait_until
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.faults.corpus import create_docs
 from tests.faults.pipeline import Pipeline, Report
-from tests.faults.polling import wait_until
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
 
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared.drive import DriveClient, DriveNotFound, DriveSettings
+from shared.drive import DriveClient, DriveNotFound
 
 
 class Receiver:
@@ -48,12 +48,6 @@ class Receiver:
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     endpoint = Receiver()
     await endpoint.start()
@@ -61,22 +55,15 @@ async def receiver() -> AsyncIterator[Receiver]:
     await endpoint.stop()
 
 
-@pytest.fixture
-async def client(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
-    settings = DriveSettings(drive_api_endpoint=emulator.api_endpoint, drive_backoff_seconds=0.01)
-    async with DriveClient.from_settings(settings) as drive:
-        yield drive
-
-
 async def test_watch_sends_sync_then_numbered_changes(
-    client: DriveClient, emulator: EmulatorServer, receiver: Receiver
+    drive_client: DriveClient, drive_server: EmulatorServer, receiver: Receiver
 ) -> None:
-    control = EmulatorControl(emulator.url)
+    control = EmulatorControl(drive_server.url)
     channel_id = str(uuid.uuid4())
     expiration_ms = int(time.time() * 1000) + 600_000
-    start = await client.get_start_page_token()
+    start = await drive_client.get_start_page_token()
 
-    channel = await client.watch_changes(start, channel_id, receiver.url, "secret-token", expiration_ms)
+    channel = await drive_client.watch_changes(start, channel_id, receiver.url, "secret-token", expiration_ms)
     sync = (await receiver.wait_for(1))[0]
     file_id = control.create_doc("Notes", "# Notes\n")["id"]
     control.update_file(file_id, content="# Notes\n\nmore")
@@ -98,20 +85,20 @@ async def test_watch_sends_sync_then_numbered_changes(
         assert h["X-Goog-Resource-URI"] == channel["resourceUri"]
         assert h["X-Goog-Channel-Expiration"].endswith(" GMT")
     assert all(body == b"" for _, body in receiver.received)
-    page = await client.list_changes(start)
+    page = await drive_client.list_changes(start)
     assert [c["file"]["name"] for c in page.changes] == ["Meeting notes"]
 
 
 async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
-    client: DriveClient, emulator: EmulatorServer, receiver: Receiver
+    drive_client: DriveClient, drive_server: EmulatorServer, receiver: Receiver
 ) -> None:
-    control = EmulatorControl(emulator.url)
-    start = await client.get_start_page_token()
-    watched = await client.watch_changes(start, "stop-me", receiver.url, "t")
-    kept = await client.watch_changes(start, "keep-me", receiver.url, "t")
+    control = EmulatorControl(drive_server.url)
+    start = await drive_client.get_start_page_token()
+    watched = await drive_client.watch_changes(start, "stop-me", receiver.url, "t")
+    kept = await drive_client.watch_changes(start, "keep-me", receiver.url, "t")
     await receiver.wait_for(2)
 
-    await client.stop_channel("stop-me", watched["resourceId"])
+    await drive_client.stop_channel("stop-me", watched["resourceId"])
     control.upload("a.txt", "text/plain", b"x")
     control.upload("b.txt", "text/plain", b"y")
     headers = await receiver.wait_for(4)
@@ -122,4 +109,4 @@ async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
     assert [c["id"] for c in control.channels()] == ["keep-me"]
     assert control.channels()[0]["resource_id"] == kept["resourceId"]
     with pytest.raises(DriveNotFound):
-        await client.stop_channel("stop-me", watched["resourceId"])
+        await drive_client.stop_channel("stop-me", watched["resourceId"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import asyncpg
@@ -11,19 +10,7 @@ import pytest
 
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared import watch
-from shared.drive import DriveClient, DriveSettings
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def drive(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
-    async with DriveClient.from_settings(DriveSettings(drive_api_endpoint=emulator.api_endpoint)) as client:
-        yield client
+from shared.drive import DriveClient
 
 
 @pytest.fixture
@@ -31,18 +18,18 @@ def source() -> str:
     return f"src-{uuid.uuid4().hex[:8]}"
 
 
-def open_channels(emulator: EmulatorServer) -> dict[str, str]:
-    return {c["id"]: c["address"] for c in EmulatorControl(emulator.url).channels()}
+def open_channels(drive_server: EmulatorServer) -> dict[str, str]:
+    return {c["id"]: c["address"] for c in EmulatorControl(drive_server.url).channels()}
 
 
 async def test_start_registers_a_channel_and_keeps_only_the_token_hash(
-    pool: asyncpg.Pool, drive: DriveClient, emulator: EmulatorServer, source: str
+    pool: asyncpg.Pool, drive_client: DriveClient, drive_server: EmulatorServer, source: str
 ) -> None:
-    channel = await watch.start(pool, drive, source, "http://127.0.0.1:9/hook", timedelta(hours=2))
-    assert open_channels(emulator)[channel.id] == "http://127.0.0.1:9/hook"
+    channel = await watch.start(pool, drive_client, source, "http://127.0.0.1:9/hook", timedelta(hours=2))
+    assert open_channels(drive_server)[channel.id] == "http://127.0.0.1:9/hook"
     assert channel.resource_id
     assert channel.expires_at
-    token = next(c["token"] for c in EmulatorControl(emulator.url).channels() if c["id"] == channel.id)
+    token = next(c["token"] for c in EmulatorControl(drive_server.url).channels() if c["id"] == channel.id)
     stored = await pool.fetchval("SELECT token_sha256 FROM watch_channels WHERE id = $1", channel.id)
     assert stored == watch.token_digest(token)
     assert token.encode() not in stored
@@ -51,35 +38,35 @@ async def test_start_registers_a_channel_and_keeps_only_the_token_hash(
 
 
 async def test_a_new_address_replaces_the_old_channel(
-    pool: asyncpg.Pool, drive: DriveClient, emulator: EmulatorServer, source: str
+    pool: asyncpg.Pool, drive_client: DriveClient, drive_server: EmulatorServer, source: str
 ) -> None:
-    old = await watch.start(pool, drive, source, "http://127.0.0.1:9/old")
-    new = await watch.start(pool, drive, source, "http://127.0.0.1:9/new")
-    assert old.id not in open_channels(emulator)
-    assert new.id in open_channels(emulator)
+    old = await watch.start(pool, drive_client, source, "http://127.0.0.1:9/old")
+    new = await watch.start(pool, drive_client, source, "http://127.0.0.1:9/new")
+    assert old.id not in open_channels(drive_server)
+    assert new.id in open_channels(drive_server)
     assert [c.id for c in await watch.list_channels(pool, source)] == [new.id]
 
 
 async def test_renew_replaces_channels_about_to_expire(
-    pool: asyncpg.Pool, drive: DriveClient, emulator: EmulatorServer, source: str
+    pool: asyncpg.Pool, drive_client: DriveClient, drive_server: EmulatorServer, source: str
 ) -> None:
-    lasting = await watch.start(pool, drive, source, "http://127.0.0.1:9/hook", timedelta(days=5))
+    lasting = await watch.start(pool, drive_client, source, "http://127.0.0.1:9/hook", timedelta(days=5))
     other = f"{source}-b"
-    expiring = await watch.start(pool, drive, other, "http://127.0.0.1:9/hook", timedelta(hours=1))
-    renewed = await watch.renew(pool, drive, within=timedelta(days=1))
+    expiring = await watch.start(pool, drive_client, other, "http://127.0.0.1:9/hook", timedelta(hours=1))
+    renewed = await watch.renew(pool, drive_client, within=timedelta(days=1))
     assert [c.source_id for c in renewed if c.source_id in (source, other)] == [other]
     active = {c.id for c in await watch.list_channels(pool)}
     assert lasting.id in active
     assert expiring.id not in active
-    assert expiring.id not in open_channels(emulator)
+    assert expiring.id not in open_channels(drive_server)
 
 
 async def test_stop_ends_the_channel_at_drive_and_here(
-    pool: asyncpg.Pool, drive: DriveClient, emulator: EmulatorServer, source: str
+    pool: asyncpg.Pool, drive_client: DriveClient, drive_server: EmulatorServer, source: str
 ) -> None:
-    channel = await watch.start(pool, drive, source, "http://127.0.0.1:9/hook")
-    await watch.stop(pool, drive, channel)
-    assert channel.id not in open_channels(emulator)
+    channel = await watch.start(pool, drive_client, source, "http://127.0.0.1:9/hook")
+    await watch.stop(pool, drive_client, channel)
+    assert channel.id not in open_channels(drive_server)
     stopped = await watch.get(pool, channel.id)
     assert stopped is not None
     assert stopped.stopped_at is not None

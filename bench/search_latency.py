@@ -21,8 +21,6 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import TOPICS, paragraph
 
@@ -100,8 +98,8 @@ async def sql_timings(
         "SELECT file_id, position FROM chunks WHERE model = $2"
         " ORDER BY embedding::vector(384) <=> $1 LIMIT 10"
     )
-    connection = await asyncpg.connect(dsn)
-    await db._init_connection(connection)
+    pool = await db.create_pool(dsn, max_size=1)
+    connection = await pool.acquire()
     indexed, exact, overlap = [], [], 0
     try:
         for text in texts:
@@ -120,7 +118,8 @@ async def sql_timings(
         plan = await connection.fetch("EXPLAIN " + sql, vector, embedder.model_name)
         assert any("hnsw" in r[0] for r in plan), "the HNSW index was not used: " + str(plan)
     finally:
-        await connection.close()
+        await pool.release(connection)
+        await pool.close()
     return indexed, exact, overlap / (10 * len(texts))
 
 

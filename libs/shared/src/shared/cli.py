@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from shared import checks
+from shared import checks, db
 from shared.settings import SettingsError
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     migrate = sub.add_parser("migrate", help="apply the SQL migrations not applied yet")
-    migrate.add_argument("--dir", type=Path, default=Path(os.environ.get("MIGRATIONS_DIR", "db/migrations")))
+    migrate.add_argument("--dir", type=Path, default=db.default_migrations_dir())
 
     topics_cmd = sub.add_parser("topics", help="create the pipeline topics and dead-letter topics")
     topics_cmd.add_argument("--partitions", type=int, default=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import asyncpg
@@ -31,6 +32,11 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
     assert pool is not None
     return pool
+
+
+def default_migrations_dir() -> Path:
+    """Where `drive-index migrate` looks: MIGRATIONS_DIR, else db/migrations under the current folder."""
+    return Path(os.environ.get("MIGRATIONS_DIR", "db/migrations"))
 
 
 def migration_files(directory: Path) -> list[Path]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
@@ -53,7 +51,7 @@ async def _database(settings: CommonSettings) -> int:
     try:
         version = await connection.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         applied = await connection.fetchval("SELECT count(*) FROM schema_migrations") if version else 0
-        pending = len(db.migration_files(_migrations_dir())) - int(applied or 0)
+        pending = len(db.migration_files(db.default_migrations_dir())) - int(applied or 0)
         if not version:
             checks.fail("pgvector", "extension missing: run `drive-index migrate`")
             return 1
@@ -65,10 +63,6 @@ async def _database(settings: CommonSettings) -> int:
         return await _channels(connection)
     finally:
         await connection.close()
-
-
-def _migrations_dir() -> Path:
-    return Path(os.environ.get("MIGRATIONS_DIR", "db/migrations"))
 
 
 async def _channels(connection: asyncpg.Connection) -> int:

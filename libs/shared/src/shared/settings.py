@@ -25,7 +25,8 @@ class CommonSettings(BaseSettings):
     http_port: int = 8080
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
-    otel_service_name: str = "drive-index"
+    # Unset: each service names itself (webhook-gateway, fetcher, embedder, search).
+    otel_service_name: str | None = None
     otel_exporter_otlp_endpoint: str | None = None
     # Attempts of a retriable handler failure before the message goes to the dead-letter topic:
     # with the default backoff (doubling from 0.5 s, capped at 30 s), about a minute of outage.

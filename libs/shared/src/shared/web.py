@@ -36,10 +36,7 @@ READY_TIMEOUT_SECONDS = 3.0
 def service_app(settings: CommonSettings, name: str) -> web.Application:
     """Make a service's app with logging, tracing and the /healthz, /readyz, /metrics routes."""
     logs.setup(name, settings.log_level, settings.log_format)
-    telemetry.setup(
-        settings.otel_service_name if settings.otel_service_name != "drive-index" else name,
-        settings.otel_exporter_otlp_endpoint,
-    )
+    telemetry.setup(settings.otel_service_name or name, settings.otel_exporter_otlp_endpoint)
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CHECKS] = {}

@@ -13,7 +13,7 @@ import pytest
 from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
 from shared.embeddings import HashingEmbedder
-from shared.events import DocFetched, Event, FetchAction, FileMetadata, Permission
+from shared.events import DocFetched, Event, FetchAction, FileMetadata
 
 # Deterministic vectors of MiniLM's size under a name of their own (no HNSW index is built for it).
 TEST_MODEL = "test-hash-384"
@@ -71,10 +71,6 @@ class Harness:
             "parents": ["folder-1"],
             "modified_time": datetime(2025, 3, 1, 12, 0, tzinfo=UTC),
             "size": 1234,
-            "permissions": [
-                Permission(type="user", role="writer", email_address="ana@example.com"),
-                Permission(type="domain", role="reader", domain="example.com"),
-            ],
             **overrides,
         }
         return FileMetadata(**fields)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import numpy as np
@@ -41,12 +40,6 @@ async def test_upsert_writes_the_document_and_its_embedded_chunks(harness: Harne
         "skip_reason": None,
     }
     assert (document["content_hash"], document["embedding_model"]) == (_sha(harness.handbook), TEST_MODEL)
-    assert json.loads(document["permissions"])[0] == {
-        "type": "user",
-        "role": "writer",
-        "email_address": "ana@example.com",
-        "domain": None,
-    }
 
     chunks = await harness.chunks(file_id)
     assert len(chunks) > 3
@@ -109,13 +102,12 @@ async def test_metadata_renames_and_moves_without_reembedding(harness: Harness, 
     chunks = await harness.chunks(file_id)
     embedded = harness.embedder.documents_embedded
 
-    renamed = harness.metadata("Handbook 2025", parents=["folder-2"], permissions=[])
+    renamed = harness.metadata("Handbook 2025", parents=["folder-2"])
     await harness.handle(harness.event(file_id, 2, FetchAction.METADATA, metadata=renamed))
 
     document = await harness.document(file_id)
     assert document is not None
     assert (document["name"], document["parents"], document["version"]) == ("Handbook 2025", ["folder-2"], 2)
-    assert json.loads(document["permissions"]) == []
     assert (document["content_hash"], document["embedding_model"]) == (_sha(harness.handbook), TEST_MODEL)
     assert [c["text"] for c in await harness.chunks(file_id)] == [c["text"] for c in chunks]
     assert harness.embedder.documents_embedded == embedded

@@ -10,7 +10,9 @@ import pytest
 
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Limits
 from fetcher.handlers import Options, handle_drive_changed
-from shared.drive import ChangesPage, DriveExportTooLarge, DriveNotFound, FilesPage
+from fetcher.ports import Indexed
+from shared.access import Permission
+from shared.drive import ChangesPage, DriveExportTooLarge, DriveForbidden, DriveNotFound, FilesPage
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
 
 DOC = "application/vnd.google-apps.document"
@@ -26,6 +28,11 @@ class FakeDrive:
         self.log: list[dict[str, Any]] = []
         self.too_large: set[str] = set()
         self.running = self.most_running = 0
+        self.downloads: list[str] = []
+        # permissions.list answers: a file's own grants (plus its drive's members, if any).
+        self.permissions: dict[str, list[Permission]] = {}
+        self.members: dict[str, list[Permission]] = {}
+        self.unreadable: set[str] = set()
 
     def put(
         self, file_id: str, mime_type: str = "text/plain", content: bytes = b"text", **fields: Any
@@ -38,6 +45,16 @@ class FakeDrive:
         self.files[file_id] = file
         self.content[file_id] = content
         self.log.append({"changeType": "file", "fileId": file_id, "removed": False, "file": dict(file)})
+
+    def share(self, file_id: str, permissions: list[Permission]) -> None:
+        """Change a file's sharing only: a new version at the same modified time, as in Drive."""
+        self.permissions[file_id] = permissions
+        self.put(file_id, self.files[file_id]["mimeType"], self.content[file_id])
+
+    def set_members(self, drive_id: str, members: list[Permission]) -> None:
+        """Change a shared drive's members: a change of the drive, not of its files."""
+        self.members[drive_id] = members
+        self.log.append({"changeType": "drive", "driveId": drive_id, "removed": False})
 
     def remove(self, file_id: str) -> None:
         del self.files[file_id]
@@ -63,7 +80,14 @@ class FakeDrive:
             raise DriveNotFound(f"no file {file_id}", status=404)
         return dict(self.files[file_id])
 
+    async def list_permissions(self, file_id: str) -> list[Permission]:
+        if file_id in self.unreadable:
+            raise DriveForbidden("The user does not have sufficient permissions", status=403)
+        drive_id = self.files.get(file_id, {}).get("driveId")
+        return [*self.members.get(drive_id, []), *self.permissions.get(file_id, [])]
+
     async def download(self, file_id: str) -> bytes:
+        self.downloads.append(file_id)
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         await asyncio.sleep(0.01)  # lets other downloads start, so the bound is exercised
@@ -71,6 +95,7 @@ class FakeDrive:
         return self.content[file_id]
 
     async def export(self, file_id: str, mime_type: str) -> bytes:
+        self.downloads.append(file_id)
         if file_id in self.too_large:
             raise DriveExportTooLarge("too big", status=403, reason="exportSizeLimitExceeded")
         return self.content[file_id]
@@ -81,7 +106,10 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.tokens: dict[str, str | None] = {}
-        self.indexed: dict[str, int] = {}
+        self.versions: dict[str, int] = {}
+        self.modified: dict[str, str] = {}  # modified time of the stored content, as Drive wrote it
+        self.drives: dict[str, str] = {}  # file id -> shared drive id
+        self.access: dict[str, tuple[int, list[str], str | None]] = {}
         self.texts: dict[str, str] = {}
 
     async def ensure_source(self, source_id: str) -> None:
@@ -93,14 +121,29 @@ class FakeStore:
     async def save_page_token(self, source_id: str, token: str) -> None:
         self.tokens[source_id] = token
 
-    async def versions(self, file_ids: list[str]) -> dict[str, int]:
-        return {f: v for f, v in self.indexed.items() if f in file_ids}
+    async def indexed(self, file_ids: list[str]) -> dict[str, Indexed]:
+        return {
+            f: Indexed(v, _time(self.modified.get(f)), has_content=f in self.modified)
+            for f, v in self.versions.items()
+            if f in file_ids
+        }
+
+    async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:
+        if self.access.get(file_id, (-1,))[0] <= version:
+            self.access[file_id] = (version, readers, reason)
+
+    async def drive_access_versions(self, drive_id: str) -> dict[str, int]:
+        return {f: self.access[f][0] for f, d in self.drives.items() if d == drive_id and f in self.access}
 
     async def indexed_files(self, source_id: str) -> set[str]:
-        return set(self.indexed)
+        return set(self.versions)
 
     async def save_text(self, content_hash: str, text: str) -> None:
         self.texts[content_hash] = text
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 class FakePublisher:
@@ -108,9 +151,15 @@ class FakePublisher:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.events: list[DocFetched] = []
+        self.queued: list[DriveChanged] = []  # drive.changed: the next page of a backfill
         self.fail_after = fail_after
 
     async def publish(self, topic: str, key: str, event: Event) -> None:
+        if topic == "drive.changed":
+            assert isinstance(event, DriveChanged)
+            assert key == event.source_id
+            self.queued.append(event)
+            return
         assert topic == "doc.fetched"
         assert isinstance(event, DocFetched)
         assert key == event.file_id
@@ -184,7 +233,7 @@ async def test_pages_of_changes_publish_each_file_once_and_move_the_cursor(
 async def test_versions_already_indexed_are_not_fetched_again(drive: FakeDrive, store: FakeStore) -> None:
     drive.put("old")
     drive.put("new")
-    store.indexed = {"old": 1, "new": 0}
+    store.versions = {"old": 1, "new": 0}
     published = await _handle(drive, store)
     assert [e.file_id for e in published.events] == ["new"]
 
@@ -193,7 +242,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
     drive.put("binned", trashed=True)
     drive.put("gone")
     drive.remove("gone")
-    store.indexed = {"gone": 7}
+    store.versions = {"gone": 7}
     events = (await _handle(drive, store)).by_file()
     assert events["binned"].action == FetchAction.DELETE
     assert events["binned"].version == 1
@@ -272,20 +321,31 @@ async def test_downloads_of_a_source_are_bounded(drive: FakeDrive, store: FakeSt
     assert drive.most_running == 3
 
 
-async def test_backfill_lists_every_file_and_takes_a_cursor_first(drive: FakeDrive) -> None:
+async def test_backfill_goes_one_page_per_message_and_takes_a_cursor_first(drive: FakeDrive) -> None:
     store = FakeStore()
-    for name in "abc":
+    for name in "abcde":
         drive.put(name)
-    store.indexed = {"b": 1}
+    store.versions = {"b": 1}
     published = await _handle(drive, store, "backfill", page_size=2)
-    assert sorted(published.by_file()) == ["a", "c"]
-    assert store.tokens[SOURCE] == "3"
+    assert sorted(published.by_file()) == ["a"]
+    assert store.tokens[SOURCE] == "5"
+    # Each message handles one page and queues the next, behind whatever was queued meanwhile.
+    pages = 1
+    while published.queued:
+        following = published.queued.pop()
+        assert following.resource_state == "backfill" and following.files_page_token
+        await handle_drive_changed(
+            following, drive=drive, store=store, publisher=published, options=Options(page_size=2)
+        )
+        pages += 1
+    assert (pages, sorted(published.by_file())) == (3, ["a", "c", "d", "e"])
+    assert store.tokens[SOURCE] == "5"
 
 
 async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, store: FakeStore) -> None:
     drive.put("kept")
     drive.put("binned", trashed=True)
-    store.indexed = {"kept": 1, "binned": 1, "vanished": 4}
+    store.versions = {"kept": 1, "binned": 1, "vanished": 4}
     events = (await _handle(drive, store, "reconcile")).by_file()
     assert {f: (e.action, e.version) for f, e in events.items()} == {
         "binned": (FetchAction.DELETE, REMOVED),
@@ -300,3 +360,85 @@ async def test_a_shortcut_and_its_target_changed_together_publish_the_target_onc
     drive.put("link", SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": DOC})
     published = await _handle(drive, store)
     assert [e.file_id for e in published.events] == ["target"]
+
+
+ALICE = Permission(type="user", role="writer", email_address="Alice@Example.com")
+LINK_ONLY = Permission(type="anyone", role="reader", allow_file_discovery=False)
+DISCOVERABLE = Permission(type="domain", role="reader", domain="example.com", allow_file_discovery=True)
+MODIFIED = "2025-03-01T12:00:00.000Z"
+
+
+async def test_readers_are_stored_before_the_file_is_published(drive: FakeDrive, store: FakeStore) -> None:
+    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.permissions["doc"] = [ALICE, LINK_ONLY]
+    published = await _handle(drive, store)
+    assert published.by_file()["doc"].action == FetchAction.UPSERT
+    assert store.access["doc"] == (1, ["user:alice@example.com"], None)
+
+
+async def test_permissions_in_the_file_resource_are_used_without_listing(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put(
+        "doc",
+        DOC,
+        permissions=[
+            {"type": "domain", "role": "reader", "domain": "Example.com", "allowFileDiscovery": True}
+        ],
+    )
+    drive.unreadable.add("doc")  # permissions.list would fail: it must not be called
+    await _handle(drive, store)
+    assert store.access["doc"] == (1, ["domain:example.com"], None)
+
+
+async def test_a_file_whose_permissions_cannot_be_read_is_indexed_for_nobody(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("doc", DOC)
+    drive.unreadable.add("doc")
+    published = await _handle(drive, store)
+    assert published.by_file()["doc"].action == FetchAction.UPSERT
+    version, readers, reason = store.access["doc"]
+    assert (version, readers) == (1, [])
+    assert reason is not None and "permissions unreadable" in reason
+
+
+async def test_a_change_of_sharing_only_updates_readers_without_downloading(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.permissions["doc"] = [ALICE, DISCOVERABLE]
+    store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
+    drive.share("doc", [ALICE])  # the domain loses access; the text is the same
+    drive.downloads.clear()
+    published = await _handle(drive, store)
+    assert [(e.action, e.version) for e in published.events] == [(FetchAction.METADATA, 2)]
+    assert drive.downloads == []
+    assert store.access["doc"] == (2, ["user:alice@example.com"], None)
+
+
+async def test_an_edit_at_a_new_modified_time_is_downloaded_again(drive: FakeDrive, store: FakeStore) -> None:
+    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
+    drive.put("doc", DOC, content=b"# Plan B", modifiedTime="2025-03-02T08:00:00.000Z")
+    published = await _handle(drive, store)
+    assert [e.action for e in published.events] == [FetchAction.UPSERT]
+    assert drive.downloads == ["doc"]
+
+
+async def test_a_change_of_shared_drive_members_rewrites_the_readers_of_its_files(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("plan", DOC, driveId="drive-1")
+    drive.members["drive-1"] = [
+        ALICE,
+        Permission(type="user", role="reader", email_address="bob@example.com"),
+    ]
+    await _handle(drive, store)
+    assert store.access["plan"][1] == ["user:alice@example.com", "user:bob@example.com"]
+    store.versions, store.drives = {"plan": 1}, {"plan": "drive-1"}
+
+    drive.set_members("drive-1", [ALICE])
+    published = await _handle(drive, store)
+    assert published.events == []  # nothing to re-fetch: only who may read it changed
+    assert store.access["plan"] == (1, ["user:alice@example.com"], None)

@@ -36,21 +36,17 @@ class DriveChanged(Event):
     resource_id: str | None = None
     received_at: datetime
     request_id: str | None = None
-
-
-class Permission(BaseModel):
-    """Who may read a file, as Drive states it."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    type: Literal["user", "group", "domain", "anyone"]
-    role: str
-    email_address: str | None = None
-    domain: str | None = None
+    # A backfill goes one files.list page per message: the next page's token rides on the next
+    # message, so notifications queued meanwhile are read between pages, not after the whole pass.
+    files_page_token: str | None = None
 
 
 class FileMetadata(BaseModel):
-    """The Drive metadata of one file at one version."""
+    """The Drive metadata of one file at one version.
+
+    Who may read the file is not here: the fetcher writes it to `file_access` before publishing,
+    so a change of sharing reaches search without waiting behind the embedder.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -61,7 +57,6 @@ class FileMetadata(BaseModel):
     modified_time: datetime | None = None
     drive_id: str | None = None
     size: int | None = None
-    permissions: list[Permission] = Field(default_factory=list)
 
 
 class FetchAction(StrEnum):

@@ -174,5 +174,4 @@ def document_row(event: DocFetched) -> DocumentRow:
         drive_id=meta.drive_id,
         modified_time=meta.modified_time,
         size_bytes=meta.size,
-        permissions=[p.model_dump(mode="json") for p in meta.permissions],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +38,6 @@ class DocumentRow:
     drive_id: str | None = None
     modified_time: datetime | None = None
     size_bytes: int | None = None
-    permissions: list[dict[str, Any]] = field(default_factory=list)
     content_hash: str | None = None
     skip_reason: str | None = None
     embedding_model: str | None = None

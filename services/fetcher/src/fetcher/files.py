@@ -10,9 +10,9 @@ from typing import Any
 
 from fetcher import extract
 from fetcher.errors import UnparsableFile
-from fetcher.ports import Drive, Store
+from fetcher.ports import Drive, Indexed, Store
 from shared.drive import DriveError, DriveExportTooLarge, DriveNotFound
-from shared.events import DocFetched, FetchAction, FileMetadata, Permission
+from shared.events import DocFetched, FetchAction, FileMetadata
 
 GOOGLE_APPS = "application/vnd.google-apps."
 FOLDER = GOOGLE_APPS + "folder"
@@ -23,7 +23,6 @@ EXPORT_AS = {
     GOOGLE_APPS + "spreadsheet": extract.XLSX,
     GOOGLE_APPS + "presentation": "text/plain",
 }
-PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
 MIB = 1024 * 1024
 # A removed file has no version any more, and a newer one of it may still be on its way to the
 # index; the largest bigint supersedes every version, so the removal cannot lose to a stale upsert.
@@ -49,16 +48,6 @@ class Fetched:
 
 def metadata_of(file: dict[str, Any]) -> FileMetadata:
     """Map a Drive file resource onto the event's metadata."""
-    permissions = [
-        Permission(
-            type=p["type"],
-            role=p.get("role", "reader"),
-            email_address=p.get("emailAddress"),
-            domain=p.get("domain"),
-        )
-        for p in file.get("permissions") or []
-        if p.get("type") in PERMISSION_TYPES
-    ]
     size = file.get("size")
     return FileMetadata(
         name=file.get("name", ""),
@@ -68,7 +57,6 @@ def metadata_of(file: dict[str, Any]) -> FileMetadata:
         modified_time=file.get("modifiedTime"),
         drive_id=file.get("driveId"),
         size=int(size) if size is not None else None,
-        permissions=permissions,
     )
 
 
@@ -77,6 +65,18 @@ def removal(source_id: str, file_id: str) -> DocFetched:
     return DocFetched(
         source_id=source_id, file_id=file_id, action=FetchAction.DELETE, version=REMOVED, fetched_at=_now()
     )
+
+
+def _content_unchanged(file: dict[str, Any], indexed: Indexed | None) -> bool:
+    """Tell whether the index holds this file's content as of its current modified time.
+
+    Drive moves modifiedTime on every edit of content or name, but not when sharing changes,
+    so a new version at the same modified time is a change of permissions (or of labels, stars).
+    """
+    if indexed is None or not indexed.has_content or indexed.modified_time is None:
+        return False
+    modified = file.get("modifiedTime")
+    return modified is not None and datetime.fromisoformat(modified) == indexed.modified_time
 
 
 def _now() -> datetime:
@@ -99,11 +99,17 @@ class FileFetcher:
         self._store = store
         self._limits = limits
 
-    async def fetch(self, file: dict[str, Any]) -> Fetched:
-        """Describe `file` at its current version; Drive's retriable errors propagate."""
+    async def fetch(self, file: dict[str, Any], indexed: Indexed | None = None) -> Fetched:
+        """Describe `file` at its current version; Drive's retriable errors propagate.
+
+        `indexed` is what the index holds of the file: when its content is stored at the file's
+        modified time, only metadata (sharing, say) changed, and nothing is downloaded.
+        """
         if file.get("trashed"):
             return Fetched(self._event(file, FetchAction.DELETE))
         if file["mimeType"] == FOLDER:  # kept as a document without text, so folder filters can walk up
+            return Fetched(self._event(file, FetchAction.METADATA))
+        if _content_unchanged(file, indexed):
             return Fetched(self._event(file, FetchAction.METADATA))
         reason = self._skip_reason(file)
         if reason:

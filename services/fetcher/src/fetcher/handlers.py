@@ -9,12 +9,11 @@ import structlog
 from fetcher.files import Limits
 from fetcher.ports import Drive, Publisher, Store
 from fetcher.sync import SourceSync
+from shared import topics
 from shared.errors import PermanentError
 from shared.events import DriveChanged
 
 log = structlog.get_logger(__name__)
-
-FULL_SCANS = ("backfill", "reconcile")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,11 @@ async def handle_drive_changed(
             max_concurrency=options.max_concurrency,
         )
         size = options.page_size
-        if event.resource_state in FULL_SCANS:
+        if event.resource_state == "backfill":
+            await backfill_page(
+                event, drive=drive, store=store, sync=sync, publisher=publisher, page_size=size
+            )
+        elif event.resource_state == "reconcile":
             await scan_files(event, drive=drive, store=store, sync=sync, page_size=size)
         else:
             await read_changes(event.source_id, drive=drive, store=store, sync=sync, page_size=size)
@@ -79,10 +82,28 @@ async def read_changes(
     log.info("changes.read", pages=pages, changes=changes)
 
 
+async def backfill_page(
+    event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, publisher: Publisher, page_size: int
+) -> None:
+    """Fetch one files.list page newer than the index, then queue the next page as its own message.
+
+    A page at a time, so a notification (a revoked share, say) waits for one page, not the pass.
+    """
+    if event.files_page_token is None and await store.page_token(event.source_id) is None:
+        # Take the cursor first: changes made while listing are then read afterwards, not missed.
+        await _start_cursor(event.source_id, drive, store)
+    page = await drive.list_files(event.files_page_token, page_size)
+    await sync.apply_files(page.files)
+    if page.next_page_token:
+        following = event.model_copy(update={"files_page_token": page.next_page_token})
+        await publisher.publish(topics.DRIVE_CHANGED, event.source_id, following)
+    log.info("files.page_scanned", files=len(page.files), more=page.next_page_token is not None)
+
+
 async def scan_files(
     event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, page_size: int
 ) -> None:
-    """List every file, fetch those newer than the index; a reconcile also deletes what is gone."""
+    """List every file, fetch those newer than the index, delete indexed files that are gone."""
     if await store.page_token(event.source_id) is None:
         # Take the cursor first: changes made while listing are then read afterwards, not missed.
         await _start_cursor(event.source_id, drive, store)
@@ -94,7 +115,7 @@ async def scan_files(
         page_token = page.next_page_token
         if not page_token:
             break
-    removed = await sync.remove_missing(listed) if event.resource_state == "reconcile" else 0
+    removed = await sync.remove_missing(listed)
     log.info("files.scanned", files=len(listed), removed=removed)
 
 

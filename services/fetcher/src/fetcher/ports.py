@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from shared.access import Permission
 from shared.drive import ChangesPage, FilesPage
 from shared.events import Event
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What the index holds of a file: its version, and the modified time of its stored content."""
+
+    version: int
+    modified_time: datetime | None = None
+    # The file's content was read (chunks or a skip reason are stored), not only its metadata.
+    has_content: bool = False
 
 
 class Drive(Protocol):
@@ -18,6 +31,8 @@ class Drive(Protocol):
     async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage: ...
 
     async def get_file(self, file_id: str) -> dict[str, Any]: ...
+
+    async def list_permissions(self, file_id: str) -> list[Permission]: ...
 
     async def download(self, file_id: str) -> bytes: ...
 
@@ -39,8 +54,16 @@ class Store(Protocol):
         """Store the cursor to read changes from next time."""
         ...
 
-    async def versions(self, file_ids: list[str]) -> dict[str, int]:
-        """Return the indexed Drive version of each of these files that is known."""
+    async def indexed(self, file_ids: list[str]) -> dict[str, Indexed]:
+        """Return what the index holds of each of these files that it knows."""
+        ...
+
+    async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:
+        """Store who may find the file as of `version`, unless a newer version's readers are stored."""
+        ...
+
+    async def drive_access_versions(self, drive_id: str) -> dict[str, int]:
+        """Return the readers' version of every indexed file of a shared drive."""
         ...
 
     async def indexed_files(self, source_id: str) -> set[str]:

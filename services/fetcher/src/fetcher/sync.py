@@ -1,4 +1,4 @@
-"""Bring a source's changed files into the index: skip known versions, fetch, publish, log."""
+"""Bring a source's changed files into the index: skip known versions, store readers, fetch, publish."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import structlog
 
 from fetcher.files import FOLDER, SHORTCUT, FileFetcher, Limits, removal
-from fetcher.ports import Drive, Publisher, Store
+from fetcher.ports import Drive, Indexed, Publisher, Store
+from fetcher.sharing import refresh_drive, store_access
 from shared import metrics, topics
 from shared.drive import DriveNotFound
 
@@ -44,19 +45,24 @@ class SourceSync:
     async def apply_changes(self, changes: Iterable[dict[str, Any]]) -> None:
         """Publish an event for every changed file of one changes.list page; return once all are acked."""
         latest: dict[str, dict[str, Any]] = {}
+        drives: set[str] = set()
         for change in changes:
-            if change.get("changeType", "file") == "file":  # "drive" changes are about a shared drive itself
+            if change.get("changeType", "file") == "file":
                 latest[change["fileId"]] = change  # the last change of a file wins
+            elif change.get("driveId"):  # a shared drive itself changed: its members, say
+                drives.add(change["driveId"])
         files = [change["file"] for change in latest.values() if _exists(change)]
-        known = await self._store.versions([*latest, *_shortcut_targets(files)])
+        known = await self._store.indexed([*latest, *_shortcut_targets(files)])
         await _all(
             self._sync(change["file"], known) if _exists(change) else self._remove(change["fileId"])
             for change in latest.values()
         )
+        for drive_id in sorted(drives):
+            await refresh_drive(drive_id, self._drive, self._store)
 
     async def apply_files(self, files: list[File]) -> set[str]:
         """Publish an event for every listed file newer than the index; return the ids listed."""
-        known = await self._store.versions([file["id"] for file in files] + _shortcut_targets(files))
+        known = await self._store.indexed([file["id"] for file in files] + _shortcut_targets(files))
         await _all(self._sync(file, known) for file in files)
         return {file["id"] for file in files} | set(_shortcut_targets(files))
 
@@ -66,14 +72,16 @@ class SourceSync:
         await _all(self._remove(file_id) for file_id in missing)
         return len(missing)
 
-    async def _sync(self, file: File, known: dict[str, int]) -> None:
+    async def _sync(self, file: File, known: dict[str, Indexed]) -> None:
         async with self._slots:
             target = await self._resolve(file)
             if target is None or not self._claim(target, known):
                 return
             started = time.perf_counter()
             try:
-                fetched = await self._fetcher.fetch(target)
+                if not target.get("trashed"):
+                    await store_access(target, self._drive, self._store)
+                fetched = await self._fetcher.fetch(target, known.get(target["id"]))
                 await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
             except Exception:
                 metrics.INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
@@ -92,10 +100,11 @@ class SourceSync:
             reason=event.reason,
         )
 
-    def _claim(self, file: File, known: dict[str, int]) -> bool:
+    def _claim(self, file: File, known: dict[str, Indexed]) -> bool:
         """Tell whether this version of the file is new to the index and to this sync."""
         version = int(file["version"])
-        if known.get(file["id"], -1) >= version or (file["id"], version) in self._handled:
+        indexed = known.get(file["id"])
+        if (indexed.version if indexed else -1) >= version or (file["id"], version) in self._handled:
             log.debug("file.unchanged", file_id=file["id"], version=version)
             return False
         self._handled.add((file["id"], version))

@@ -6,7 +6,6 @@ one, and a file's chunks are replaced in the same transaction as its row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import asyncpg
@@ -24,14 +23,14 @@ _ENSURE_SOURCE = "INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING"
 
 _METADATA_COLUMNS = (
     "file_id, source_id, version, name, mime_type, web_view_link, parents, drive_id, modified_time, "
-    "size_bytes, permissions"
+    "size_bytes"
 )
-_METADATA_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb"
+_METADATA_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
 _METADATA_UPDATES = """
     source_id = EXCLUDED.source_id, version = EXCLUDED.version, name = EXCLUDED.name,
     mime_type = EXCLUDED.mime_type, web_view_link = EXCLUDED.web_view_link, parents = EXCLUDED.parents,
     drive_id = EXCLUDED.drive_id, modified_time = EXCLUDED.modified_time,
-    size_bytes = EXCLUDED.size_bytes, permissions = EXCLUDED.permissions, trashed = false"""
+    size_bytes = EXCLUDED.size_bytes, trashed = false"""
 
 # Content and chunks are left alone: a folder, a rename, a move or a change of sharing.
 _UPSERT_METADATA = f"""
@@ -43,7 +42,7 @@ RETURNING file_id
 
 _UPSERT_CONTENT = f"""
 INSERT INTO documents ({_METADATA_COLUMNS}, content_hash, skip_reason, embedding_model, indexed_at)
-VALUES ({_METADATA_VALUES}, $12, $13, $14, now())
+VALUES ({_METADATA_VALUES}, $11, $12, $13, now())
 ON CONFLICT (file_id) DO UPDATE SET {_METADATA_UPDATES},
     content_hash = EXCLUDED.content_hash, skip_reason = EXCLUDED.skip_reason,
     embedding_model = EXCLUDED.embedding_model, indexed_at = now()
@@ -66,7 +65,6 @@ def _metadata_args(row: DocumentRow) -> tuple[object, ...]:
         row.drive_id,
         row.modified_time,
         row.size_bytes,
-        json.dumps(row.permissions),
     )
 
 

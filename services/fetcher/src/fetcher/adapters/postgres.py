@@ -1,12 +1,24 @@
-"""The fetcher's SQL: sources and their change cursors, indexed versions, claim-checked texts."""
+"""The fetcher's SQL: sources and their cursors, who may read each file, claim-checked texts."""
 
 from __future__ import annotations
 
 import asyncpg
 
+from fetcher.ports import Indexed
+
+# A version's readers replace those of an older or equal one: equal, so a shared drive's change
+# of members can rewrite the readers of files whose own version did not move.
+_SAVE_ACCESS = """
+INSERT INTO file_access (file_id, version, readers, reason) VALUES ($1, $2, $3, $4)
+ON CONFLICT (file_id) DO UPDATE
+   SET version = EXCLUDED.version, readers = EXCLUDED.readers, reason = EXCLUDED.reason, updated_at = now()
+ WHERE file_access.version <= EXCLUDED.version
+"""
+
 
 class PostgresStore:
-    """The Store port on PostgreSQL; the embedder owns `documents`, so it is only read here."""
+    """The Store port on PostgreSQL: the fetcher owns `sources` cursors and `file_access`, and only
+    reads `documents` (the embedder's)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -29,12 +41,30 @@ class PostgresStore:
             "UPDATE sources SET page_token = $2, updated_at = now() WHERE id = $1", source_id, token
         )
 
-    async def versions(self, file_ids: list[str]) -> dict[str, int]:
-        """Return the indexed Drive version of each of these files that is known."""
+    async def indexed(self, file_ids: list[str]) -> dict[str, Indexed]:
+        """Return what the index holds of each of these files that it knows."""
         if not file_ids:
             return {}
         rows = await self._pool.fetch(
-            "SELECT file_id, version FROM documents WHERE file_id = ANY($1::text[])", file_ids
+            """SELECT file_id, version, modified_time,
+                      (content_hash IS NOT NULL OR skip_reason IS NOT NULL) AS has_content
+                 FROM documents WHERE file_id = ANY($1::text[])""",
+            file_ids,
+        )
+        return {
+            row["file_id"]: Indexed(row["version"], row["modified_time"], row["has_content"]) for row in rows
+        }
+
+    async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:
+        """Store who may find the file as of `version`, unless a newer version's readers are stored."""
+        await self._pool.execute(_SAVE_ACCESS, file_id, version, readers, reason)
+
+    async def drive_access_versions(self, drive_id: str) -> dict[str, int]:
+        """Return the readers' version of every indexed file of a shared drive."""
+        rows = await self._pool.fetch(
+            """SELECT a.file_id, a.version FROM file_access a JOIN documents d USING (file_id)
+                WHERE d.drive_id = $1""",
+            drive_id,
         )
         return {row["file_id"]: row["version"] for row in rows}
 

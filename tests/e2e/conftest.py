@@ -45,6 +45,9 @@ def stack_env(
         "KAFKA_ENABLE_IDEMPOTENCE": "false",
         "KAFKA_TOPIC_PREFIX": prefix,
         "DRIVE_API_ENDPOINT": f"{emulator_url}/drive/v3/",
+        "DIRECTORY_API_ENDPOINT": f"{emulator_url}/admin/directory/v1/",
+        # The tests play the authenticating proxy in front of search, from this machine.
+        "SEARCH_TRUSTED_PROXIES": "127.0.0.1/32",
         "CONSUMER_BACKOFF_SECONDS": "0.1",
         "LOG_FORMAT": "json",
         "HF_HUB_OFFLINE": "1",
@@ -79,3 +82,11 @@ def stack(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="package")
+def cli_env(stack: Stack, stack_env: dict[str, str]) -> dict[str, str]:
+    """The operator's environment with an API key for search, made as an operator would."""
+    out = drive_index(stack_env, "apikey", "create", "--email", "owner@example.com", "--description", "e2e")
+    key = next(line.strip() for line in out.splitlines() if line.strip().startswith("di_"))
+    return {**stack_env, "DRIVE_INDEX_API_KEY": key}

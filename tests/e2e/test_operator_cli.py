@@ -25,13 +25,13 @@ def service_urls(stack: Stack) -> list[str]:
 
 
 def test_smoke_replays_a_webhook_and_finds_a_document(
-    stack: Stack, stack_env: dict[str, str], emulator_url: str
+    stack: Stack, cli_env: dict[str, str], emulator_url: str
 ) -> None:
     EmulatorControl(emulator_url).create_doc(
         "Bike storage", "# Bike storage\n\nBicycles are kept in the locked basement room next to the lifts."
     )
     out = drive_index(
-        stack_env,
+        cli_env,
         "smoke",
         *service_urls(stack),
         "--source",
@@ -60,7 +60,7 @@ def test_watch_list_shows_the_active_channel(stack: Stack, stack_env: dict[str, 
 
 
 def test_backfill_indexes_files_that_sent_no_notification(
-    stack: Stack, stack_env: dict[str, str], emulator_url: str
+    stack: Stack, stack_env: dict[str, str], cli_env: dict[str, str], emulator_url: str
 ) -> None:
     gateway = f"{stack.url('webhook-gateway')}/webhooks/google-drive"
     drive_index(stack_env, "watch", "stop")  # from now on Drive tells nobody about changes
@@ -71,7 +71,7 @@ def test_backfill_indexes_files_that_sent_no_notification(
         )
         drive_index(stack_env, "backfill", "--source", "e2e")
         out = drive_index(
-            stack_env,
+            cli_env,
             "smoke",
             *service_urls(stack),
             "--source",

@@ -35,8 +35,14 @@ After five years, staff may also take a three-month unpaid sabbatical to travel 
 """
 
 
+# New files belong to the emulator's default owner; search answers only for a known caller.
+OWNER = {"X-Forwarded-Email": "owner@example.com"}
+
+
 def hits(stack: Stack, query: str) -> list[dict[str, Any]]:
-    _, body = checks.http_json(f"{stack.url('search')}/search?q={query.replace(' ', '+')}&k=5")
+    url = f"{stack.url('search')}/search?q={query.replace(' ', '+')}&k=5"
+    status, body = checks.http_json(url, headers=OWNER)
+    assert status == 200, body
     return list(body["results"])
 
 

@@ -2,7 +2,8 @@
 
 PostgreSQL 18 + pgvector (data kept in .devdata/pg), Tansu on :9092 (memory storage), the local
 embedding model, the Drive emulator seeded with samples on :9000 (unless DRIVE_API_ENDPOINT or
-GOOGLE_APPLICATION_CREDENTIALS points at a real Drive), and the four services on :8080-8083.
+GOOGLE_APPLICATION_CREDENTIALS points at a real Drive), the four services on :8080-8083, and a
+sign-in proxy on :8084 that plays the company's authenticating proxy in front of search.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from pathlib import Path
 
 from devstack import servers
 from devstack.stack import Stack
+from drive_emulator import samples
 from shared import db, kafka, topics
 
 ROOT = Path.cwd()
 DATA = ROOT / ".devdata"
 EMULATOR_PORT = 9000
+SIGNIN_PORT = 8084
 KAFKA_PORT = int(os.environ.get("DEV_KAFKA_PORT", "9092"))
 
 
@@ -65,7 +68,31 @@ def start_drive(stack: ExitStack, logs: Path, emulated: bool) -> dict[str, str]:
     )
     stack.callback(servers.stop, emulator)
     servers.wait_for_port(EMULATOR_PORT)
-    return {"DRIVE_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/drive/v3/"}
+    return {
+        "DRIVE_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/drive/v3/",
+        "DIRECTORY_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/admin/directory/v1/",
+    }
+
+
+def dev_users(emulated: bool) -> list[str]:
+    """Whom the sign-in proxy lets you be: DEV_USERS, else the emulator's sample users."""
+    given = [user.strip() for user in os.environ.get("DEV_USERS", "").split(",") if user.strip()]
+    if given or not emulated:
+        return given or [os.environ.get("GOOGLE_SUBJECT") or "you@example.com"]
+    return list(samples.USERS)
+
+
+def start_signin_proxy(stack: ExitStack, logs: Path, search: str, users: list[str]) -> str:
+    """Stand in for the company's authenticating proxy, so the page works as a sample user."""
+    proxy = servers.start_python(
+        "devstack.signin_proxy",
+        {},
+        logs / "signin-proxy.log",
+        ("--port", str(SIGNIN_PORT), "--upstream", search, "--users", ",".join(users)),
+    )
+    stack.callback(servers.stop, proxy)
+    servers.wait_for_port(SIGNIN_PORT)
+    return f"http://127.0.0.1:{SIGNIN_PORT}"
 
 
 def run() -> None:
@@ -92,6 +119,8 @@ def run() -> None:
             "DATABASE_URL": dsn,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu refuses idempotent producers
+            # The sign-in proxy (and curl on this machine) may say who the caller is.
+            "SEARCH_TRUSTED_PROXIES": os.environ.get("SEARCH_TRUSTED_PROXIES", "127.0.0.1/32"),
             **start_drive(stack, logs, emulated),
         }
         step("starting the four services (the first start loads the embedding model)")
@@ -99,18 +128,23 @@ def run() -> None:
         stack.callback(services.stop)
         services.start(lambda line: print(f"    {line}", flush=True))
 
+        users = dev_users(emulated)
+        signin = start_signin_proxy(stack, logs, services.url("search"), users)
         register_channel(env, services.url("webhook-gateway"))
+        if "DIRECTORY_API_ENDPOINT" in env or os.environ.get("GOOGLE_SUBJECT"):
+            step("copying Google Groups membership from the directory")
+            if not cli(env, "groups", "sync"):
+                print("    no directory access: groups come only from the caller's identity")
         step("indexing what is already in Drive")
         if not cli(env, "backfill"):
             raise SystemExit("could not queue the backfill; see the error above")
-        print(_banner(services, emulated), flush=True)
+        print(_banner(services, signin, users, emulated), flush=True)
         _wait_for_signal()
         step("stopping the services, the broker and PostgreSQL")
     print("stopped", flush=True)
 
 
-def _banner(services: Stack, emulated: bool) -> str:
-    search = services.url("search")
+def _banner(services: Stack, signin: str, users: list[str], emulated: bool) -> str:
     emulator = (
         f"  emulator      add a Doc: curl -X POST localhost:{EMULATOR_PORT}/control/files"
         """ -H 'content-type: application/json' -d '{"name": "Parking", "mimeType":"""
@@ -120,9 +154,12 @@ def _banner(services: Stack, emulated: bool) -> str:
     )
     return f"""
 Drive Index is running.
-  search page   {search}/
-  search API    curl '{search}/search?q=how+do+I+claim+expenses'
-  CLI           .venv/bin/drive-index search "how do I claim expenses"
+  search page   {signin}/   (signed in as {users[0]}; switch at {signin}/_dev/users)
+  search API    curl '{signin}/search?q=how+do+I+claim+expenses'
+                curl -H 'X-Forwarded-Email: {users[-1]}' '{services.url("search")}/search?q=expenses'
+  CLI           .venv/bin/drive-index apikey create --email {users[0]}   (prints a key once)
+                DRIVE_INDEX_API_KEY=<key> .venv/bin/drive-index search "how do I claim expenses"
+  users         {", ".join(users)}
   logs          .devdata/logs/
 {emulator}Press Ctrl-C to stop.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -67,10 +68,27 @@ async def service_ready(name: str, base_url: str) -> bool:
     return False
 
 
+def search_headers() -> dict[str, str]:
+    """How the CLI proves who it is to search: the API key in DRIVE_INDEX_API_KEY, if set."""
+    key = os.environ.get("DRIVE_INDEX_API_KEY", "").strip()
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
 async def search(base_url: str, query: str, k: int = 5) -> list[dict[str, Any]]:
     """Ask the search service; raise CheckFailedError with its error when it refuses."""
     url = f"{base_url}/search?" + urllib.parse.urlencode({"q": query, "k": k})
-    status, body = await asyncio.to_thread(http_json, url)
+    status, body = await asyncio.to_thread(http_json, url, headers=search_headers())
+    if status == 401:
+        detail = body.get("detail", body) if isinstance(body, dict) else body
+        advice = (
+            "the key in DRIVE_INDEX_API_KEY was refused"
+            if search_headers()
+            else "DRIVE_INDEX_API_KEY is not set"
+        )
+        raise CheckFailedError(
+            f"search refused the request ({detail}). {advice}: ask an operator for a key"
+            " (`drive-index apikey create --email you@your.domain`) and export DRIVE_INDEX_API_KEY=<key>"
+        )
     if status != 200:
         raise CheckFailedError(f"search answered {status}: {body}")
     return list(body["results"])

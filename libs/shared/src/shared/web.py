@@ -7,6 +7,7 @@ so `web.run_app` stopping on SIGTERM/SIGINT also stops them cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -158,6 +159,39 @@ def consumer(
         except Exception:  # already reported by _report_crash
             pass
         await kafka_consumer.stop()
+
+    return context
+
+
+def every(
+    seconds: float,
+    name: str,
+    job: Callable[[web.Application], Awaitable[object]],
+    *,
+    first_after: float | None = None,
+) -> CleanupContext:
+    """Run `job(app)` every `seconds` for the app's lifetime (0 turns it off).
+
+    A failing round is logged and the next one tries again: these jobs are safety nets and
+    copies that converge, never the only path for data.
+    """
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            await asyncio.sleep(seconds if first_after is None else first_after)
+            while True:
+                try:
+                    await job(app)
+                except Exception as exc:
+                    log.warning("background.failed", task=name, error=repr(exc))
+                await asyncio.sleep(seconds)
+
+        task = asyncio.create_task(loop(), name=name) if seconds > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     return context
 

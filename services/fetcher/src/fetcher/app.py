@@ -10,6 +10,7 @@ from aiohttp import web
 
 from fetcher.adapters.postgres import PostgresStore
 from fetcher.files import Limits
+from fetcher.groups_sync import groups_sync
 from fetcher.handlers import Options, handle_drive_changed
 from fetcher.poller import poller
 from fetcher.ports import Drive
@@ -54,6 +55,7 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
             kafka_publisher(settings),
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
             poller(settings.fetcher_poll_seconds),
+            groups_sync(settings),
         ]
     )
     return app

@@ -107,9 +107,8 @@ class FileFetcher:
         """
         if file.get("trashed"):
             return Fetched(self._event(file, FetchAction.DELETE))
-        if file["mimeType"] == FOLDER:  # kept as a document without text, so folder filters can walk up
-            return Fetched(self._event(file, FetchAction.METADATA))
-        if _content_unchanged(file, indexed):
+        # Folders are kept as documents without text, so folder filters can walk up.
+        if file["mimeType"] == FOLDER or _content_unchanged(file, indexed):
             return Fetched(self._event(file, FetchAction.METADATA))
         reason = self._skip_reason(file)
         if reason:

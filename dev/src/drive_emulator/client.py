@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -67,6 +68,45 @@ class EmulatorControl:
             body.update(_content(changes["content"]))
         return dict(self._request("PATCH", f"/control/files/{file_id}", body))
 
+    def share(self, file_id: str, permissions: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace a file's own grants: a sharing-only change (new version, same modifiedTime)."""
+        return self.update_file(file_id, permissions=permissions)
+
+    def create_drive(
+        self, name: str, members: list[dict[str, Any]] | None = None, *, drive_id: str | None = None
+    ) -> dict[str, Any]:
+        """Create a shared drive; members are grants with a shared-drive role (organizer … reader)."""
+        body: dict[str, Any] = {"name": name, "members": members or []}
+        if drive_id is not None:
+            body["id"] = drive_id
+        return dict(self._request("POST", "/control/drives", body))
+
+    def set_drive_members(self, drive_id: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace a shared drive's members; changes.list then reports a drive change."""
+        return dict(self._request("PATCH", f"/control/drives/{drive_id}", {"members": members}))
+
+    def drives(self) -> list[dict[str, Any]]:
+        """Every shared drive, with its members."""
+        return list(self._request("GET", "/control/drives"))
+
+    def create_group(
+        self, email: str, members: list[dict[str, Any]] | None = None, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """Create a Directory group; members are {email, type: USER|GROUP|CUSTOMER}."""
+        body: dict[str, Any] = {"email": email, "members": members or []}
+        if name is not None:
+            body["name"] = name
+        return dict(self._request("POST", "/control/groups", body))
+
+    def set_group_members(self, email: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace a Directory group's members."""
+        path = f"/control/groups/{urllib.parse.quote(email, safe='')}"
+        return dict(self._request("PATCH", path, {"members": members}))
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every Directory group, with its members."""
+        return list(self._request("GET", "/control/groups"))
+
     def trash(self, file_id: str) -> dict[str, Any]:
         return dict(self._request("POST", f"/control/files/{file_id}/trash"))
 
@@ -81,7 +121,9 @@ class EmulatorControl:
         return list(self._request("GET", "/control/files"))
 
     def fault(self, status: int, count: int = 1, path_prefix: str = "/drive/v3/", **options: Any) -> None:
-        """Make the next `count` Drive requests under `path_prefix` fail with `status`.
+        """Make the next `count` API requests under `path_prefix` fail with `status`.
+
+        Drive's by default; `path_prefix="/admin/directory/v1/"` fails Directory requests.
 
         Status 0 closes the connection without an answer; a 2xx status with `delay_seconds` only
         slows requests down. Options: method, reason, message, delay_seconds.

@@ -23,6 +23,7 @@ from drive_emulator.store import (
     Content,
     DriveFile,
     Store,
+    checked_permissions,
     new_id,
 )
 
@@ -72,8 +73,12 @@ def create(store: Store, body: dict[str, Any]) -> DriveFile:
         drive_id=body.get("driveId"),
         target_id=body.get("targetId") if mime_type == SHORTCUT else None,
     )
+    if file.drive_id is not None and file.drive_id not in store.drives:
+        raise ValueError(f"no shared drive {file.drive_id}: create it with POST /control/drives")
     if "permissions" in body:
-        file.permissions = list(body["permissions"])
+        file.permissions = checked_permissions(body["permissions"])
+    elif file.drive_id:
+        file.permissions = []  # a shared drive owns its files: access comes from its members
     return store.add(file)
 
 
@@ -113,7 +118,9 @@ async def update_file(request: web.Request) -> web.Response:
     unknown = set(body) - {*CHANGED, "content_base64"}
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
-    values: dict[str, Any] = {k: body[k] for k in ("name", "parents", "permissions") if k in body}
+    values: dict[str, Any] = {k: body[k] for k in ("name", "parents") if k in body}
+    if "permissions" in body:
+        values["permissions"] = checked_permissions(body["permissions"])
     if "content" in body or "content_base64" in body:
         values["content"] = decode_content(file.mime_type, body)
     what = ",".join(sorted({CHANGED[name] for name in values}))

@@ -79,7 +79,7 @@ async def list_changes(request: web.Request) -> web.Response:
         return invalid(f"Invalid Value: {exc}", "pageToken")
     changes = store.changes_since(start)
     if request.query.get("includeRemoved", "true") == "false":
-        changes = [change for change in changes if not change.removed and change.file_id in store.files]
+        changes = [c for c in changes if not c.removed and (c.file_id is None or c.file_id in store.files)]
     page, rest = changes[:size], changes[size:]
     body: dict[str, Any] = {
         "kind": "drive#changeList",

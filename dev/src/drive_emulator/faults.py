@@ -1,4 +1,4 @@
-"""Injected faults: the next N matching Drive API requests fail (or stall) the way Drive can."""
+"""Injected faults: the next N matching API requests fail (or stall) the way Google's can."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from drive_emulator.resources import google_error
+from drive_emulator.resources import API_PREFIXES, google_error
 
 API_PREFIX = "/drive/v3/"
 DROP = 0  # a fault with status 0 closes the connection without answering
@@ -63,8 +63,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Fail a Drive API request if a pending fault matches it; the control API is never faulted."""
-    if request.path.startswith(API_PREFIX):
+    """Fail an API request if a pending fault matches it; the control API is never faulted."""
+    if request.path.startswith(API_PREFIXES):
         for fault in request.app[FAULTS]:
             if fault.matches(request):
                 fault.count -= 1

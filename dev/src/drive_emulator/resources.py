@@ -1,7 +1,8 @@
-"""Drive v3 JSON shapes: file and change resources, and Google's error body."""
+"""Drive v3 JSON shapes: file, permission, drive and change resources, and Google's error body."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
@@ -15,11 +16,14 @@ from drive_emulator.store import (
     SPREADSHEET,
     Change,
     DriveFile,
+    SharedDrive,
     Store,
     md5_hex,
     rfc3339,
 )
 
+# The paths that answer as Google's APIs: bearer tokens are checked and faults injected only here.
+API_PREFIXES = ("/drive/v3/", "/admin/")
 _EDITOR_PATHS = {DOCUMENT: "document", SPREADSHEET: "spreadsheets", PRESENTATION: "presentation"}
 _DOMAINS = {429: "usageLimits", 403: "usageLimits"}
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}
@@ -34,11 +38,39 @@ def web_view_link(file: DriveFile) -> str:
     return f"https://drive.google.com/file/d/{file.id}/view?usp=drivesdk"
 
 
-def permission_json(permission: dict[str, Any], index: int) -> dict[str, Any]:
-    body = {"kind": "drive#permission", "id": permission.get("id") or f"perm{index}", **permission}
-    if body["type"] == "anyone":
-        body["id"] = "anyoneWithLink"
+def permission_id(permission: dict[str, Any]) -> str:
+    """A grant's id, stable across edits of the list: derived from whom it names, as Drive's is."""
+    if permission.get("id"):
+        return str(permission["id"])
+    kind = permission["type"]
+    if kind == "anyone":
+        return "anyone" if permission.get("allowFileDiscovery") else "anyoneWithLink"
+    who = permission.get("domain") if kind == "domain" else permission.get("emailAddress")
+    digest = hashlib.sha256(f"{kind}:{str(who).lower()}".encode()).hexdigest()
+    return str(int(digest, 16))[:20]
+
+
+def permission_json(permission: dict[str, Any]) -> dict[str, Any]:
+    """Render a stored grant: discovery only on anyone/domain grants, `deleted` only when set."""
+    body = {"kind": "drive#permission", "id": permission_id(permission), **permission}
+    body.pop("deleted", None)
+    if body["type"] in ("anyone", "domain"):
+        body["allowFileDiscovery"] = bool(permission.get("allowFileDiscovery", False))
+    else:
+        body.pop("allowFileDiscovery", None)
+    if permission.get("deleted"):
+        body["deleted"] = True
     return body
+
+
+def drive_json(drive: SharedDrive) -> dict[str, Any]:
+    return {
+        "kind": "drive#drive",
+        "id": drive.id,
+        "name": drive.name,
+        "createdTime": rfc3339(drive.created_time),
+        "hidden": False,
+    }
 
 
 def file_json(file: DriveFile, base_url: str) -> dict[str, Any]:
@@ -54,10 +86,11 @@ def file_json(file: DriveFile, base_url: str) -> dict[str, Any]:
         "modifiedTime": rfc3339(file.modified_time),
         "version": str(file.version),  # Drive sends int64 values as strings
         "trashed": file.trashed,
-        "permissions": [permission_json(p, i) for i, p in enumerate(file.permissions)],
     }
     if file.drive_id:
-        body["driveId"] = file.drive_id
+        body["driveId"] = file.drive_id  # and no `permissions`: Drive sends them only for My Drive
+    else:
+        body["permissions"] = [permission_json(p) for p in file.permissions]
     if isinstance(file.content, bytes) and not file.is_google_native:
         body["md5Checksum"] = md5_hex(file.content)
         body["size"] = str(len(file.content))
@@ -88,6 +121,8 @@ def render(file: DriveFile, store: Store, base_url: str) -> dict[str, Any]:
 
 def change_json(change: Change, store: Store, base_url: str) -> dict[str, Any]:
     """Render a change; removed files carry no file resource."""
+    if change.file_id is None:
+        return drive_change_json(change, store)
     body: dict[str, Any] = {
         "kind": "drive#change",
         "changeType": "file",
@@ -100,6 +135,21 @@ def change_json(change: Change, store: Store, base_url: str) -> dict[str, Any]:
         body["removed"] = True
     else:
         body["file"] = render(file, store, base_url)
+    return body
+
+
+def drive_change_json(change: Change, store: Store) -> dict[str, Any]:
+    """Render a change of a shared drive itself (its name or its members)."""
+    drive = store.drives.get(change.drive_id or "")
+    body: dict[str, Any] = {
+        "kind": "drive#change",
+        "changeType": "drive",
+        "driveId": change.drive_id,
+        "removed": change.removed or drive is None,
+        "time": rfc3339(change.time),
+    }
+    if drive is not None and not change.removed:
+        body["drive"] = drive_json(drive)
     return body
 
 

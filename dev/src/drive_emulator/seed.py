@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from drive_emulator import samples
 from drive_emulator.store import DOCUMENT, FOLDER, PRESENTATION, SPREADSHEET, DriveFile, Store
 
 FOLDER_ID = "seed-company-handbook"
-DOMAIN_READERS = [
+DOMAIN_READERS: list[dict[str, Any]] = [
     {"type": "user", "role": "owner", "emailAddress": "people-ops@example.com"},
-    {"type": "domain", "role": "reader", "domain": "example.com"},
+    {"type": "domain", "role": "reader", "domain": "example.com", "allowFileDiscovery": True},
 ]
-ENGINEERING_ONLY = [
+ENGINEERING_ONLY: list[dict[str, Any]] = [
     {"type": "user", "role": "owner", "emailAddress": "sre-lead@example.com"},
     {"type": "group", "role": "reader", "emailAddress": "engineering@example.com"},
 ]

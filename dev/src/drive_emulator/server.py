@@ -37,6 +37,11 @@ class EmulatorServer:
         """The value for DRIVE_API_ENDPOINT."""
         return f"{self.url}/drive/v3/"
 
+    @property
+    def directory_endpoint(self) -> str:
+        """The value for DIRECTORY_API_ENDPOINT."""
+        return f"{self.url}/admin/directory/v1/"
+
     def start(self) -> str:
         """Start serving; return the base URL."""
         self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)

@@ -1,4 +1,4 @@
-"""The emulator's state: files, the change log and the push channels watching it."""
+"""The emulator's state: files, shared drives, groups, the change log and the push channels."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ SPREADSHEET = "application/vnd.google-apps.spreadsheet"
 PRESENTATION = "application/vnd.google-apps.presentation"
 GOOGLE_PREFIX = "application/vnd.google-apps."
 DEFAULT_OWNER = {"type": "user", "role": "owner", "emailAddress": "owner@example.com"}
+DRIVE_ROLES = frozenset({"organizer", "fileOrganizer", "writer", "commenter", "reader"})
+PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
+MEMBER_TYPES = frozenset({"USER", "GROUP", "CUSTOMER"})
+# Drive leaves modifiedTime alone when only the sharing of a file changes.
+SHARING_FIELDS = frozenset({"permissions"})
 
 # Docs hold Markdown source (str), Sheets tab name -> rows, Slides one text per slide, others bytes.
 Content = bytes | str | dict[str, list[list[Any]]] | list[str] | None
@@ -58,14 +63,43 @@ class DriveFile:
         return self.mime_type.startswith(GOOGLE_PREFIX)
 
 
+@dataclass
+class SharedDrive:
+    """A shared drive: its members (permission dicts) grant access to every file in it."""
+
+    id: str
+    name: str
+    members: list[dict[str, Any]] = field(default_factory=list)
+    created_time: datetime = field(default_factory=now)
+
+
+@dataclass
+class Group:
+    """A Google Group of the Directory: members are {email, type (USER|GROUP|CUSTOMER), ...}."""
+
+    email: str
+    name: str
+    id: str = field(default_factory=lambda: "0" + secrets.token_hex(7))
+    members: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Change:
-    """One entry of the change log; ids double as page tokens."""
+    """One entry of the change log, of a file or (with `drive_id` and no file) a shared drive.
+
+    Ids double as page tokens.
+    """
 
     id: int
-    file_id: str
+    file_id: str | None
     removed: bool
     time: datetime
+    drive_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What changed: a file or a drive; the log keeps only the latest change of each."""
+        return f"file:{self.file_id}" if self.file_id is not None else f"drive:{self.drive_id}"
 
 
 @dataclass
@@ -94,10 +128,12 @@ Listener = Callable[[str], None]
 
 
 class Store:
-    """Files, their change log and the channels to notify; single-threaded, owned by one loop."""
+    """Files, drives, groups, the change log and the channels to notify; owned by one loop."""
 
     def __init__(self) -> None:
         self.files: dict[str, DriveFile] = {}
+        self.drives: dict[str, SharedDrive] = {}
+        self.groups: dict[str, Group] = {}  # by lower-cased e-mail
         self.changes: list[Change] = []
         self.channels: dict[str, Channel] = {}
         self._change_ids = itertools.count(1)
@@ -119,16 +155,35 @@ class Store:
         return file
 
     def update(self, file_id: str, what: str, **values: Any) -> DriveFile:
-        """Change a file's fields, bump its version and record the change."""
+        """Change a file's fields, bump its version (and modifiedTime unless only sharing changed)."""
         file = self.files[file_id]
         for name, value in values.items():
             if not hasattr(file, name):
                 raise ValueError(f"unknown field {name}")
             setattr(file, name, value)
         file.version += 1
-        file.modified_time = now()
+        if set(values) != SHARING_FIELDS:
+            file.modified_time = now()
         self._record(file_id, removed=False, what=what)
         return file
+
+    def add_drive(self, drive: SharedDrive) -> SharedDrive:
+        """Create a shared drive and record a drive change."""
+        if drive.id in self.drives:
+            raise ValueError(f"drive {drive.id} exists")
+        self.drives[drive.id] = drive
+        self._record(None, removed=False, what="properties", drive_id=drive.id)
+        return drive
+
+    def update_drive(self, drive_id: str, what: str, **values: Any) -> SharedDrive:
+        """Change a drive's name or members; a changes reader sees one drive change, not one per file."""
+        drive = self.drives[drive_id]
+        for name, value in values.items():
+            if name not in ("name", "members"):
+                raise ValueError(f"cannot change a drive's {name}")
+            setattr(drive, name, value)
+        self._record(None, removed=False, what=what, drive_id=drive_id)
+        return drive
 
     def delete(self, file_id: str) -> None:
         """Delete a file for good; changes.list then reports it removed."""
@@ -139,14 +194,45 @@ class Store:
         """The latest change of each file changed at or after `token`, oldest first, like Drive."""
         latest: dict[str, Change] = {}
         for change in self.changes[max(token - 1, 0) :]:
-            latest.pop(change.file_id, None)  # keep only the newest entry, in its own position
-            latest[change.file_id] = change
+            latest.pop(change.key, None)  # keep only the newest entry, in its own position
+            latest[change.key] = change
         return list(latest.values())
 
-    def _record(self, file_id: str, *, removed: bool, what: str) -> None:
-        self.changes.append(Change(next(self._change_ids), file_id, removed, now()))
+    def _record(self, file_id: str | None, *, removed: bool, what: str, drive_id: str | None = None) -> None:
+        self.changes.append(Change(next(self._change_ids), file_id, removed, now(), drive_id))
         for listener in self._listeners:
             listener(what)
+
+
+def checked_permissions(
+    value: Any, types: frozenset[str] = PERMISSION_TYPES, roles: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Check grants given to the control API; raise ValueError naming what is wrong."""
+    if not isinstance(value, list) or not all(isinstance(p, dict) for p in value):
+        raise ValueError("permissions must be a list of objects")
+    for p in value:
+        if p.get("type") not in types:
+            raise ValueError(f"permission type must be one of {sorted(types)}: {p}")
+        if not isinstance(p.get("role"), str) or (roles is not None and p["role"] not in roles):
+            raise ValueError(f"permission role must be one of {sorted(roles or ['a string'])}: {p}")
+        needed = {"user": "emailAddress", "group": "emailAddress", "domain": "domain"}.get(p["type"])
+        if needed and not isinstance(p.get(needed), str):
+            raise ValueError(f"a {p['type']} permission needs {needed}: {p}")
+        if not all(isinstance(p.get(flag, False), bool) for flag in ("allowFileDiscovery", "deleted")):
+            raise ValueError(f"allowFileDiscovery and deleted must be booleans: {p}")
+    return [dict(p) for p in value]
+
+
+def checked_members(value: Any) -> list[dict[str, Any]]:
+    """Check Directory group members ({email, type, role?, status?}) given to the control API."""
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        raise ValueError("members must be a list of objects")
+    for m in value:
+        if m.get("type") not in MEMBER_TYPES:
+            raise ValueError(f"member type must be one of {sorted(MEMBER_TYPES)}: {m}")
+        if m["type"] != "CUSTOMER" and not isinstance(m.get("email"), str):
+            raise ValueError(f"a {m['type']} member needs an email: {m}")
+    return [dict(m) for m in value]
 
 
 def md5_hex(data: bytes) -> str:

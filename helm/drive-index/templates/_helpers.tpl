@@ -172,3 +172,64 @@ affinity:
 {{- end }}
 {{- toJson $urls }}
 {{- end -}}
+
+{{/* Labels every pod of the release carries: the services, the jobs, the toolbox, the helm test. */}}
+{{- define "drive-index.releaseSelector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* NetworkPolicy ports from a list of TCP port numbers, as JSON: call with (list 5432). */}}
+{{- define "drive-index.tcpPorts" -}}
+{{- $ports := list }}
+{{- range . }}
+{{- $ports = append $ports (dict "port" (int .) "protocol" "TCP") }}
+{{- end }}
+{{- toJson $ports }}
+{{- end -}}
+
+{{/* oauth2-proxy beside search: signs people in, passes X-Forwarded-Email/-Groups to search over
+127.0.0.1 and strips any a caller sent. Call with (dict "root" $ "upstreamPort" 8083). */}}
+{{- define "drive-index.oauth2ProxyContainer" -}}
+{{- $proxy := .root.Values.oauth2Proxy }}
+{{- if not $proxy.emailDomains }}
+{{- fail "oauth2Proxy.emailDomains: name the domains whose people may sign in (e.g. [example.com])" }}
+{{- end }}
+- name: oauth2-proxy
+  image: {{ $proxy.image }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  args:
+    - --http-address=0.0.0.0:{{ $proxy.port }}
+    - --upstream=http://127.0.0.1:{{ .upstreamPort }}/
+    - --provider={{ $proxy.provider }}
+    {{- range $proxy.emailDomains }}
+    - --email-domain={{ . }}
+    {{- end }}
+    - --redirect-url=https://{{ .root.Values.ingress.search.host }}/oauth2/callback
+    - --pass-user-headers=true
+    - --reverse-proxy=true
+    - --cookie-secure=true
+    - --skip-provider-button=true
+    - --silence-ping-logging=true
+    {{- range $proxy.extraArgs }}
+    - {{ . | quote }}
+    {{- end }}
+  envFrom:
+    # OAUTH2_PROXY_CLIENT_ID, OAUTH2_PROXY_CLIENT_SECRET, OAUTH2_PROXY_COOKIE_SECRET
+    - secretRef:
+        name: {{ required "oauth2Proxy.existingSecret: a Secret with the OAuth client and cookie secret" $proxy.existingSecret }}
+  ports:
+    - name: oauth2-proxy
+      containerPort: {{ $proxy.port }}
+      protocol: TCP
+  livenessProbe:
+    httpGet: {path: /ping, port: oauth2-proxy}
+    {{- toYaml .root.Values.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet: {path: /ping, port: oauth2-proxy}
+    {{- toYaml .root.Values.probes.readiness | nindent 4 }}
+  resources:
+    {{- toYaml $proxy.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .root.Values.securityContext | nindent 4 }}
+{{- end -}}

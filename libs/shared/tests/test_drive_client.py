@@ -11,6 +11,8 @@ import pytest
 
 from devstack.servers import free_port
 from drive_emulator import EmulatorControl, EmulatorServer
+from shared import access
+from shared.access import Permission
 from shared.drive import (
     DriveClient,
     DriveError,
@@ -20,6 +22,7 @@ from shared.drive import (
     DriveRateLimited,
     DriveSettings,
     DriveUnavailable,
+    permissions_of,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -252,3 +255,79 @@ async def test_unreachable_drive_raises_unavailable_after_retries() -> None:
 
     assert raised.value.retriable
     assert isinstance(raised.value.__cause__, ConnectionError)
+
+
+ALICE = {"type": "user", "role": "writer", "emailAddress": "alice@example.com"}
+DOMAIN_LINK = {"type": "domain", "role": "reader", "domain": "example.com"}
+PUBLIC = {"type": "anyone", "role": "reader", "allowFileDiscovery": True}
+GONE = {"type": "group", "role": "reader", "emailAddress": "old@example.com", "deleted": True}
+
+
+def test_permissions_of_tells_absent_from_empty_and_skips_unknown_types() -> None:
+    file = {"permissions": [{"type": "audience", "role": "reader"}, {"type": "anyone", "role": "reader"}]}
+
+    assert permissions_of({"id": "x"}) is None
+    assert permissions_of({"permissions": []}) == []
+    assert permissions_of(file) == [Permission(type="anyone", role="reader", allow_file_discovery=False)]
+
+
+async def test_link_only_and_discoverable_grants_round_trip(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    file_id = control.upload("a.txt", "text/plain", b"x", permissions=[ALICE, DOMAIN_LINK, PUBLIC, GONE])[
+        "id"
+    ]
+
+    listed = await client.list_permissions(file_id)
+    embedded = permissions_of(await client.get_file(file_id))
+
+    assert (
+        listed
+        == embedded
+        == [
+            Permission(type="user", role="writer", email_address="alice@example.com"),
+            Permission(type="domain", role="reader", domain="example.com", allow_file_discovery=False),
+            Permission(type="anyone", role="reader", allow_file_discovery=True),
+            Permission(type="group", role="reader", email_address="old@example.com", deleted=True),
+        ]
+    )
+    # "people in the domain with the link" and a deleted group let nobody find the file
+    assert access.readers(listed) == ["anyone", "user:alice@example.com"]
+
+
+async def test_shared_drive_file_permissions_come_from_permissions_list(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    members = [{"type": "group", "role": "fileOrganizer", "emailAddress": "Finance@Example.com"}]
+    drive = control.create_drive("Finance", members)
+    file_id = control.create_doc("Budget", "# B\n", drive_id=drive["id"], permissions=[ALICE])["id"]
+
+    meta = await client.get_file(file_id)
+    permissions = await client.list_permissions(file_id)
+
+    assert permissions_of(meta) is None
+    assert access.readers(permissions) == ["group:finance@example.com", "user:alice@example.com"]
+
+
+async def test_list_permissions_reads_every_page(client: DriveClient, control: EmulatorControl) -> None:
+    grants = [{"type": "user", "role": "reader", "emailAddress": f"u{i}@example.com"} for i in range(150)]
+    drive = control.create_drive("Big", grants[:120])
+    file_id = control.create_doc("Everyone", "# E\n", drive_id=drive["id"], permissions=grants[100:])["id"]
+
+    permissions = await client.list_permissions(file_id)
+
+    assert sorted(p.email_address or "" for p in permissions) == sorted(g["emailAddress"] for g in grants)
+
+
+async def test_list_permissions_retries_outages_and_types_errors(
+    client: DriveClient, control: EmulatorControl
+) -> None:
+    file_id = control.upload("a.txt", "text/plain", b"x", permissions=[ALICE])["id"]
+    control.fault(503, count=2, path_prefix=f"/drive/v3/files/{file_id}/permissions")
+
+    permissions = await client.list_permissions(file_id)
+
+    assert [p.email_address for p in permissions] == ["alice@example.com"]
+    assert control.faults() == []
+    with pytest.raises(DriveNotFound):
+        await client.list_permissions("missing")

@@ -100,9 +100,9 @@ def may_read(permissions: Iterable[Permission], email: str | None, groups: Itera
             return True
         if p.type == "group" and address and address in member_of:
             return True
-        if p.type == "domain" and p.allow_file_discovery and p.domain and caller:
-            if domain_of(caller) == p.domain.strip().lower():
-                return True
+        same_domain = bool(p.domain) and domain_of(caller) == (p.domain or "").strip().lower()
+        if p.type == "domain" and p.allow_file_discovery and caller and same_domain:
+            return True
         if p.type == "anyone" and p.allow_file_discovery:
             return True
     return False

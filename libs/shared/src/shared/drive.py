@@ -1,42 +1,32 @@
 """Google Drive v3, asynchronously: the calls the indexer makes, with retries and typed errors.
 
-google-api-python-client is synchronous and httplib2 is not thread-safe, so every attempt runs in
-a worker thread on an Http object lent to it alone. Throttling, 5xx answers and connection failures are
-retried here with exponential backoff and full jitter, as Google asks clients to do.
+Every call goes through one `Executor` (shared.drive_http), which runs it off the event loop and
+retries throttling, 5xx answers and connection failures with backoff.
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.client
-import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Self
 
 import httplib2
-import structlog
 from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
-from googleapiclient.http import HttpRequest
-from opentelemetry import trace
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.access import Permission
 from shared.drive_errors import (
+    DRIVE_ERRORS,
     DriveError,
     DriveExportTooLarge,
     DriveForbidden,
     DriveNotFound,
     DriveRateLimited,
     DriveUnavailable,
-    classify,
 )
-from shared.drive_http import HttpFactory, HttpPool, http_factory, load_credentials
+from shared.drive_http import Backoff, Executor, HttpFactory, http_factory, load_credentials
 from shared.metrics import DRIVE_REQUESTS
-
-log = structlog.get_logger(__name__)
-tracer = trace.get_tracer(__name__)
 
 __all__ = [
     "FILE_FIELDS",
@@ -50,16 +40,40 @@ __all__ = [
     "DriveSettings",
     "DriveUnavailable",
     "FilesPage",
+    "permissions_of",
 ]
 
+PERMISSION_FIELDS = "type,role,emailAddress,domain,allowFileDiscovery,deleted"
 FILE_FIELDS = (
     "id,name,mimeType,webViewLink,parents,modifiedTime,version,md5Checksum,size,trashed,driveId,"
-    "shortcutDetails,permissions(type,role,emailAddress,domain),exportLinks"
+    f"shortcutDetails,permissions({PERMISSION_FIELDS}),exportLinks"
 )
-CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,file({FILE_FIELDS})"
-# Failures below a complete HTTP answer: refused or reset connections, timeouts, DNS, truncated
-# responses. All worth another try.
-CONNECTION_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException, httplib2.HttpLib2Error)
+CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,drive(id,name),file({FILE_FIELDS})"
+PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
+MAX_PERMISSIONS_PAGE = 100  # permissions.list caps pageSize at 100
+
+
+def permissions_of(file: dict[str, Any]) -> list[Permission] | None:
+    """Parse a file resource's `permissions`; None when Drive did not send them.
+
+    Drive leaves them out for shared-drive files and when the caller may not see the sharing;
+    then `DriveClient.list_permissions` reads them. Grants of a type Drive adds later are skipped:
+    they grant nothing until they are understood.
+    """
+    if "permissions" not in file:
+        return None
+    return [_permission(p) for p in file["permissions"] or [] if p.get("type") in PERMISSION_TYPES]
+
+
+def _permission(resource: dict[str, Any]) -> Permission:
+    return Permission(
+        type=resource["type"],
+        role=resource.get("role", ""),  # no role grants nothing (access.READ_ROLES)
+        email_address=resource.get("emailAddress"),
+        domain=resource.get("domain"),
+        allow_file_discovery=bool(resource.get("allowFileDiscovery", False)),
+        deleted=bool(resource.get("deleted", False)),
+    )
 
 
 class DriveSettings(BaseSettings):
@@ -96,20 +110,10 @@ class FilesPage:
 class DriveClient:
     """The Drive v3 calls the indexer needs, as coroutines."""
 
-    def __init__(
-        self,
-        service: Any,
-        make_http: HttpFactory,
-        *,
-        max_retries: int = 6,
-        backoff_seconds: float = 1.0,
-        max_backoff_seconds: float = 32.0,
-    ) -> None:
+    def __init__(self, service: Any, make_http: HttpFactory, backoff: Backoff) -> None:
         self._service = service
-        self._http = HttpPool(make_http)
-        self._max_retries = max_retries
-        self._backoff = backoff_seconds
-        self._max_backoff = max_backoff_seconds
+        self._executor = Executor(DRIVE_ERRORS, DRIVE_REQUESTS, make_http, backoff)
+        self._call = self._executor.call
 
     @classmethod
     def from_settings(cls, settings: DriveSettings) -> DriveClient:
@@ -120,7 +124,6 @@ class DriveClient:
         credentials = load_credentials(
             settings.google_application_credentials, settings.google_subject, settings.drive_api_endpoint
         )
-        make_http = http_factory(credentials, settings.drive_timeout_seconds)
         # The static discovery document needs no network; each call gets its own Http at execute().
         service = build(
             "drive",
@@ -129,17 +132,14 @@ class DriveClient:
             static_discovery=True,
             client_options={"api_endpoint": endpoint} if endpoint else None,
         )
-        return cls(
-            service,
-            make_http,
-            max_retries=settings.drive_max_retries,
-            backoff_seconds=settings.drive_backoff_seconds,
-            max_backoff_seconds=settings.drive_max_backoff_seconds,
+        backoff = Backoff(
+            settings.drive_max_retries, settings.drive_backoff_seconds, settings.drive_max_backoff_seconds
         )
+        return cls(service, http_factory(credentials, settings.drive_timeout_seconds), backoff)
 
     async def close(self) -> None:
         """Close the pooled connections."""
-        self._http.close()
+        self._executor.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -212,6 +212,34 @@ class DriveClient:
             )
         )
 
+    async def list_permissions(self, file_id: str) -> list[Permission]:
+        """Return every grant on a file, read with permissions.list (all pages).
+
+        The one way to learn a shared-drive file's sharing: its drive's members come back as
+        inherited permissions beside the file's own.
+        """
+        resources = await self._executor.pages(
+            "permissions.list",
+            self._service.permissions().list,
+            "permissions",
+            fileId=file_id,
+            supportsAllDrives=True,
+            pageSize=MAX_PERMISSIONS_PAGE,
+            fields=f"nextPageToken,permissions({PERMISSION_FIELDS},permissionDetails)",
+        )
+        return permissions_of({"permissions": resources}) or []
+
+    async def list_drives(self, *, domain_admin: bool = False, page_size: int = 100) -> list[dict[str, Any]]:
+        """Return every shared drive we belong to (as a domain admin: the domain's), all pages."""
+        return await self._executor.pages(
+            "drives.list",
+            self._service.drives().list,
+            "drives",
+            pageSize=page_size,
+            useDomainAdminAccess=domain_admin,
+            fields="nextPageToken,drives(id,name)",
+        )
+
     async def download(self, file_id: str) -> bytes:
         """Return a binary file's content (alt=media)."""
         files = self._service.files()
@@ -246,43 +274,3 @@ class DriveClient:
         """Close a push channel."""
         body = {"id": channel_id, "resourceId": resource_id}
         await self._call("channels.stop", self._service.channels().stop, body=body)
-
-    async def _call(self, method: str, build_request: Callable[..., HttpRequest], **params: Any) -> Any:
-        """Execute a request off the event loop, retrying throttling and outages with backoff."""
-        with tracer.start_as_current_span(f"drive {method}", kind=trace.SpanKind.CLIENT) as span:
-            span.set_attribute("rpc.system", "google_drive")
-            span.set_attribute("rpc.method", method)
-            for attempt in range(self._max_retries + 1):
-                try:
-                    request = build_request(**params)
-                    result = await asyncio.to_thread(self._http.execute, request)
-                except HttpError as exc:
-                    error = classify(exc)
-                    error.__cause__ = exc
-                except CONNECTION_ERRORS as exc:
-                    error = DriveUnavailable(f"Drive unreachable: {type(exc).__name__}: {exc}")
-                    error.__cause__ = exc
-                else:
-                    DRIVE_REQUESTS.labels(method, "ok").inc()
-                    return result
-                if not error.retriable or attempt == self._max_retries:
-                    DRIVE_REQUESTS.labels(method, type(error).__name__).inc()
-                    span.set_status(trace.StatusCode.ERROR, str(error))
-                    raise error
-                delay = self._delay(attempt)
-                log.warning(
-                    "drive.retry",
-                    method=method,
-                    attempt=attempt + 1,
-                    error=type(error).__name__,
-                    status=error.status,
-                    reason=error.reason,
-                    delay_seconds=round(delay, 3),
-                )
-                DRIVE_REQUESTS.labels(method, "retried").inc()
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the loop returns or raises")
-
-    def _delay(self, attempt: int) -> float:
-        """Full jitter: a random wait up to the exponentially growing cap."""
-        return random.uniform(0, min(self._max_backoff, self._backoff * 2**attempt))

@@ -1,8 +1,9 @@
-"""Drive's failures as typed errors, classified from Google's JSON error body."""
+"""Google API failures as typed errors, classified from Google's JSON error body."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from googleapiclient.errors import HttpError
 
@@ -11,13 +12,17 @@ from shared.errors import DriveIndexError, PermanentError, RetriableError
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
 
-class DriveError(DriveIndexError):
-    """Drive refused or failed a call."""
+class GoogleApiError(DriveIndexError):
+    """A Google API refused or failed a call; `status` and `reason` are Google's."""
 
     def __init__(self, message: str, *, status: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+class DriveError(GoogleApiError):
+    """Drive refused or failed a call."""
 
 
 class DriveRateLimited(DriveError, RetriableError):  # noqa: N818 - names fixed by the contract
@@ -40,6 +45,30 @@ class DriveExportTooLarge(DriveError, PermanentError):  # noqa: N818 - names fix
     """The Google-native file is too large for files.export (10 MB of output)."""
 
 
+@dataclass(frozen=True)
+class ErrorKinds:
+    """The error classes one API raises, by what went wrong; `too_large` is Drive's export limit."""
+
+    api: str
+    error: type[GoogleApiError]
+    rate_limited: type[GoogleApiError]
+    unavailable: type[GoogleApiError]
+    not_found: type[GoogleApiError]
+    forbidden: type[GoogleApiError]
+    too_large: type[GoogleApiError] | None = None
+
+
+DRIVE_ERRORS = ErrorKinds(
+    "Drive",
+    DriveError,
+    DriveRateLimited,
+    DriveUnavailable,
+    DriveNotFound,
+    DriveForbidden,
+    DriveExportTooLarge,
+)
+
+
 def error_reason(content: bytes | str | None) -> tuple[str | None, str]:
     """Read Google's JSON error body: the first error's reason, and the message."""
     try:
@@ -52,20 +81,20 @@ def error_reason(content: bytes | str | None) -> tuple[str | None, str]:
     return errors[0].get("reason"), str(error.get("message", ""))
 
 
-def classify(exc: HttpError) -> DriveError:
-    """Turn a googleapiclient HttpError into the matching DriveError."""
+def classify(exc: HttpError, kinds: ErrorKinds = DRIVE_ERRORS) -> GoogleApiError:
+    """Turn a googleapiclient HttpError into the matching error of `kinds`."""
     status = int(exc.resp.status)
     reason, message = error_reason(exc.content)
-    text = f"Drive answered {status} {reason or ''}: {message}".strip()
-    kind: type[DriveError] = DriveError
+    text = f"{kinds.api} answered {status} {reason or ''}: {message}".strip()
+    kind = kinds.error
     if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
-        kind = DriveRateLimited
+        kind = kinds.rate_limited
     elif status >= 500:
-        kind = DriveUnavailable
+        kind = kinds.unavailable
     elif status == 404:
-        kind = DriveNotFound
-    elif status == 403 and reason == "exportSizeLimitExceeded":
-        kind = DriveExportTooLarge
+        kind = kinds.not_found
+    elif status == 403 and reason == "exportSizeLimitExceeded" and kinds.too_large:
+        kind = kinds.too_large
     elif status in (401, 403):
-        kind = DriveForbidden
+        kind = kinds.forbidden
     return kind(text, status=status, reason=reason)

@@ -1,16 +1,36 @@
-"""HTTP plumbing for the Drive client: credentials and a pool of per-thread Http objects."""
+"""HTTP plumbing for the Google API clients: credentials, pooled Http objects, retried calls.
+
+google-api-python-client is synchronous and httplib2 is not thread-safe, so every attempt runs in
+a worker thread on an Http object lent to it alone. Throttling, 5xx answers and connection failures
+are retried with exponential backoff and full jitter, as Google asks clients to do.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import queue
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httplib2
+import structlog
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
+from opentelemetry import trace
+from prometheus_client import Counter
+
+from shared.drive_errors import ErrorKinds, GoogleApiError, classify
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
 
 SCOPES = ["https://www.googleapis.com/auth/drive.readonly"]
+# Failures below a complete HTTP answer: refused or reset connections, timeouts, DNS, truncated
+# responses. All worth another try.
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException, httplib2.HttpLib2Error)
 
 HttpFactory = Callable[[], Any]
 
@@ -51,20 +71,109 @@ class HttpPool:
                 return
 
 
-def load_credentials(key_file: str | None, subject: str | None, endpoint: str | None) -> Any:
+@dataclass(frozen=True)
+class Backoff:
+    """How often and how patiently to retry: full jitter up to an exponentially growing cap."""
+
+    max_retries: int
+    base_seconds: float
+    max_seconds: float
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2**attempt))
+
+
+class Executor:
+    """Execute one API's requests off the event loop, retrying throttling and outages."""
+
+    def __init__(
+        self, errors: ErrorKinds, requests: Counter, make_http: HttpFactory, backoff: Backoff
+    ) -> None:
+        self._errors = errors
+        self._requests = requests  # labelled by method and outcome
+        self._http = HttpPool(make_http)
+        self._backoff = backoff
+        self._system = f"google_{errors.api.lower()}"
+
+    async def call(self, method: str, build_request: Callable[..., HttpRequest], **params: Any) -> Any:
+        """Build and execute a request, retrying retriable failures; raise the typed error."""
+        with tracer.start_as_current_span(
+            f"{self._errors.api.lower()} {method}", kind=trace.SpanKind.CLIENT
+        ) as span:
+            span.set_attribute("rpc.system", self._system)
+            span.set_attribute("rpc.method", method)
+            for attempt in range(self._backoff.max_retries + 1):
+                try:
+                    result = await asyncio.to_thread(self._http.execute, build_request(**params))
+                except HttpError as exc:
+                    error = classify(exc, self._errors)
+                    error.__cause__ = exc
+                except CONNECTION_ERRORS as exc:
+                    error = self._unreachable(exc)
+                else:
+                    self._requests.labels(method, "ok").inc()
+                    return result
+                if not error.retriable or attempt == self._backoff.max_retries:
+                    self._requests.labels(method, type(error).__name__).inc()
+                    span.set_status(trace.StatusCode.ERROR, str(error))
+                    raise error
+                await self._wait(method, attempt, error)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def pages(
+        self, method: str, build_request: Callable[..., HttpRequest], key: str, **params: Any
+    ) -> list[Any]:
+        """Call a list method page after page; return the items under `key` of every page."""
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            answer = await self.call(method, build_request, pageToken=token, **params)
+            items += answer.get(key) or []
+            token = answer.get("nextPageToken")
+            if not token:
+                return items
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    def _unreachable(self, exc: BaseException) -> GoogleApiError:
+        error = self._errors.unavailable(f"{self._errors.api} unreachable: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error
+
+    async def _wait(self, method: str, attempt: int, error: GoogleApiError) -> None:
+        delay = self._backoff.delay(attempt)
+        log.warning(
+            "google_api.retry",
+            api=self._system,
+            method=method,
+            attempt=attempt + 1,
+            error=type(error).__name__,
+            status=error.status,
+            reason=error.reason,
+            delay_seconds=round(delay, 3),
+        )
+        self._requests.labels(method, "retried").inc()
+        await asyncio.sleep(delay)
+
+
+def load_credentials(
+    key_file: str | None, subject: str | None, endpoint: str | None, scopes: Sequence[str] = SCOPES
+) -> Any:
     """Load the service account, or Application Default Credentials, or none for an emulator."""
     if key_file:
         from google.oauth2 import service_account
 
         # google-auth has no type hints for this constructor.
         load = service_account.Credentials.from_service_account_file
-        credentials = load(key_file, scopes=SCOPES)  # type: ignore[no-untyped-call]
+        credentials = load(key_file, scopes=list(scopes))  # type: ignore[no-untyped-call]
         return credentials.with_subject(subject) if subject else credentials
     if endpoint:
         return None  # a local emulator or test server: requests go unauthenticated
     import google.auth
 
-    credentials, _ = google.auth.default(scopes=SCOPES)
+    credentials, _ = google.auth.default(scopes=list(scopes))
     return credentials
 
 

@@ -45,9 +45,8 @@ async def test_seed_has_every_kind_of_document_in_one_folder(client: DriveClient
 
     folders = [f for f in files if f["mimeType"] == "application/vnd.google-apps.folder"]
     assert len(folders) == 1
-    documents = [f for f in files if f not in folders]
-    assert all(f["parents"] == [folders[0]["id"]] for f in documents)
-    assert {f["mimeType"] for f in documents} == {
+    handbook = [f for f in files if f["parents"] == [folders[0]["id"]]]
+    assert {f["mimeType"] for f in handbook} == {
         "application/vnd.google-apps.document",
         "application/vnd.google-apps.spreadsheet",
         "application/vnd.google-apps.presentation",
@@ -57,7 +56,36 @@ async def test_seed_has_every_kind_of_document_in_one_folder(client: DriveClient
         "text/markdown",
         "text/plain",
     }
-    assert all(f["permissions"] for f in files)
+    assert all(f["permissions"] for f in files if "driveId" not in f)
+
+
+async def test_seed_shares_files_differently_with_each_sample_user(client: DriveClient) -> None:
+    """Signing in as another sample user must change what search shows."""
+    from drive_emulator import samples
+    from shared.access import may_read
+
+    files = [f async for page in client.file_pages() for f in page.files]
+    documents = [f for f in files if f["mimeType"] != "application/vnd.google-apps.folder"]
+
+    def groups_of(email: str) -> set[str]:
+        held, grew = set(), True
+        while grew:
+            found = {
+                g for g, members in samples.GROUPS.items() for m in members if m["email"] in {email, *held}
+            }
+            grew, held = not found <= held, held | found
+        return held
+
+    def readable(email: str) -> set[str]:
+        return {f["name"] for f in documents if may_read(permissions[f["id"]], email, groups_of(email))}
+
+    permissions = {f["id"]: await client.list_permissions(f["id"]) for f in documents}
+    alice, bob, carol = (readable(user) for user in samples.USERS)
+    assert {"On-call Runbook.html", "Deploy Checklist.md"} <= alice - bob - carol  # nested group
+    assert alice & bob & carol >= {"Employee Onboarding Guide", "Press Kit"}
+    assert "Sales Playbook" in bob - alice - carol  # the shared drive's members
+    assert {"Salary Bands 2025", "Reorganisation Draft"} <= carol - alice - bob
+    assert "Reorganisation Draft" not in readable("dave@example.com")  # link-only: not findable
 
 
 async def test_seeded_binaries_parse_with_real_libraries(client: DriveClient) -> None:

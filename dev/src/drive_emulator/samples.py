@@ -123,3 +123,46 @@ Meeting rooms are booked through the calendar; release rooms you do not need.
 
 Printers are on every floor next to the kitchens. For broken equipment, open an IT ticket.
 """
+
+# Who `make dev` lets you be, and what each of them can find beyond the company-wide handbook:
+# alice is an engineer (engineering@ through platform@: nested groups), bob sells (the Sales
+# shared drive), carol runs people operations (salary bands, a draft shared by link only).
+USERS = ("alice@example.com", "bob@example.com", "carol@example.com")
+
+GROUPS: dict[str, list[dict[str, str]]] = {
+    "engineering@example.com": [{"email": "platform@example.com", "type": "GROUP"}],
+    "platform@example.com": [{"email": "alice@example.com", "type": "USER"}],
+    "sales@example.com": [{"email": "bob@example.com", "type": "USER"}],
+    "people-ops@example.com": [{"email": "carol@example.com", "type": "USER"}],
+}
+
+SALARY_BANDS: dict[str, list[list[Any]]] = {
+    "Bands": [
+        ["Level", "Title", "Salary band (EUR)"],
+        ["L1", "Associate", "42,000 - 52,000"],
+        ["L2", "Professional", "52,000 - 68,000"],
+        ["L3", "Senior", "68,000 - 88,000"],
+        ["L4", "Staff", "88,000 - 115,000"],
+    ],
+}
+
+REORG_DRAFT = """# Reorganisation draft (confidential)
+
+The support and customer success teams merge into one Customer Experience department from
+January. Team leads keep their reports; the combined department reports to the COO.
+"""
+
+PRESS_KIT = """# Press kit
+
+Example Corp builds tools that help teams find what they know. Founded in 2019, headquartered
+in Lisbon, 240 employees. For interviews write to press@example.com.
+"""
+
+SALES_PLAYBOOK = """# Sales playbook
+
+## Qualifying a lead
+Ask about the team size, where their documents live today and who signs the contract.
+
+## Discounts
+Standard discount is up to 10 % for annual prepayment; anything above needs the sales director.
+"""

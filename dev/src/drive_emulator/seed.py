@@ -6,7 +6,16 @@ import io
 from typing import Any
 
 from drive_emulator import samples
-from drive_emulator.store import DOCUMENT, FOLDER, PRESENTATION, SPREADSHEET, DriveFile, Store
+from drive_emulator.store import (
+    DOCUMENT,
+    FOLDER,
+    PRESENTATION,
+    SPREADSHEET,
+    DriveFile,
+    Group,
+    SharedDrive,
+    Store,
+)
 
 FOLDER_ID = "seed-company-handbook"
 DOMAIN_READERS: list[dict[str, Any]] = [
@@ -17,6 +26,12 @@ ENGINEERING_ONLY: list[dict[str, Any]] = [
     {"type": "user", "role": "owner", "emailAddress": "sre-lead@example.com"},
     {"type": "group", "role": "reader", "emailAddress": "engineering@example.com"},
 ]
+CAROL = {"type": "user", "role": "owner", "emailAddress": "carol@example.com"}
+SALES_DRIVE = SharedDrive(
+    "seed-sales-drive",
+    "Sales",
+    members=[{"type": "group", "role": "writer", "emailAddress": "sales@example.com"}],
+)
 
 
 def pdf(title: str, paragraphs: list[str]) -> bytes:
@@ -82,9 +97,48 @@ def sample_files() -> list[DriveFile]:
     return files
 
 
+def shared_files() -> list[DriveFile]:
+    """Files shared with some people only, so signing in as another sample user shows the difference."""
+    people_ops = {"type": "group", "role": "reader", "emailAddress": "people-ops@example.com"}
+    link_only = {"type": "anyone", "role": "reader", "allowFileDiscovery": False}
+    public = {"type": "anyone", "role": "reader", "allowFileDiscovery": True}
+    return [
+        DriveFile(
+            "seed-salary-sheet",
+            "Salary Bands 2025",
+            SPREADSHEET,
+            content=samples.SALARY_BANDS,
+            permissions=[CAROL, people_ops],
+        ),
+        DriveFile(
+            "seed-reorg-doc",
+            "Reorganisation Draft",
+            DOCUMENT,
+            content=samples.REORG_DRAFT,
+            permissions=[CAROL, link_only],
+        ),
+        DriveFile(
+            "seed-press-doc", "Press Kit", DOCUMENT, content=samples.PRESS_KIT, permissions=[CAROL, public]
+        ),
+        DriveFile(
+            "seed-sales-playbook",
+            "Sales Playbook",
+            DOCUMENT,
+            [SALES_DRIVE.id],
+            samples.SALES_PLAYBOOK,
+            drive_id=SALES_DRIVE.id,
+            permissions=[],
+        ),
+    ]
+
+
 def seed(store: Store) -> list[DriveFile]:
-    """Add the samples once; seeding again returns what is there."""
-    files = sample_files()
+    """Add the samples once (groups, the Sales shared drive, files); seeding again returns what is there."""
+    for email, members in samples.GROUPS.items():
+        store.groups.setdefault(email, Group(email, email.partition("@")[0].title(), members=list(members)))
+    if SALES_DRIVE.id not in store.drives:
+        store.add_drive(SharedDrive(SALES_DRIVE.id, SALES_DRIVE.name, members=list(SALES_DRIVE.members)))
+    files = sample_files() + shared_files()
     for file in files:
         if file.id not in store.files:
             store.add(file)

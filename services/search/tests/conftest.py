@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,17 +14,21 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from search.app import Deps, create_app
 from search.settings import SearchSettings
+from shared.access import Permission, readers
 from shared.embeddings import HashingEmbedder
 from shared.settings import load
 
 Client = TestClient[web.Request, web.Application]
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
-ANYONE = [{"type": "anyone", "role": "reader"}]
+# Files of tests that do not care about sharing are findable by anyone.
+ANYONE = [{"type": "anyone", "role": "reader", "allow_file_discovery": True}]
+# The default client's caller: a user behind the trusted proxy the tests stand in for.
+TESTER = {"X-Forwarded-Email": "tester@example.com"}
 
 
 class Corpus:
-    """Documents and chunks of one test, under ids nobody else uses."""
+    """Documents, chunks and readers of one test, under ids nobody else uses."""
 
     def __init__(self, pool: asyncpg.Pool, embedder: HashingEmbedder, source_id: str) -> None:
         self.pool, self.embedder, self.source_id = pool, embedder, source_id
@@ -47,12 +50,16 @@ class Corpus:
         trashed: bool = False,
         link: str | None = "default",
     ) -> str:
-        """Index a file (chunks are texts or (heading, text) pairs); parents name earlier keys."""
+        """Index a file (chunks are texts or (heading, text) pairs); parents name earlier keys.
+
+        `permissions` are Drive permissions (Permission's fields); the file's readers are written
+        to file_access from them as the fetcher would. None: shared with anyone, discoverable.
+        """
         file_id = self.ids[key] = f"{key}-{uuid.uuid4().hex[:8]}"
         await self.pool.execute(
             """INSERT INTO documents (file_id, source_id, name, mime_type, web_view_link, parents,
-                                      modified_time, version, permissions, trashed, embedding_model)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8::jsonb, $9, $10)""",
+                                      modified_time, version, trashed, embedding_model)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)""",
             file_id,
             self.source_id,
             key.replace("-", " ").title(),
@@ -60,10 +67,10 @@ class Corpus:
             f"https://docs.google.com/document/d/{file_id}/edit" if link == "default" else link,
             [self.ids[parent] for parent in parents],
             modified or datetime(2024, 6, 1, tzinfo=UTC),
-            json.dumps(ANYONE if permissions is None else permissions),
             trashed,
             self.embedder.model_name,
         )
+        await self.share(key, ANYONE if permissions is None else permissions)
         pairs = [chunk if isinstance(chunk, tuple) else (None, chunk) for chunk in chunks]
         vectors = await self.embedder.embed_documents([f"{h or ''} {text}" for h, text in pairs])
         await self.pool.executemany(
@@ -75,6 +82,16 @@ class Corpus:
             ],
         )
         return file_id
+
+    async def share(self, key: str, permissions: Sequence[Mapping[str, Any]]) -> None:
+        """Set who may find a file, as the fetcher does after reading its permissions."""
+        granted = readers(Permission.model_validate(p) for p in permissions)
+        await self.pool.execute(
+            """INSERT INTO file_access (file_id, version, readers) VALUES ($1, 1, $2)
+               ON CONFLICT (file_id) DO UPDATE SET readers = EXCLUDED.readers""",
+            self.ids[key],
+            granted,
+        )
 
 
 @pytest.fixture
@@ -94,6 +111,34 @@ async def corpus(pool: asyncpg.Pool, embedder: HashingEmbedder) -> Corpus:
     return Corpus(pool, embedder, source_id)
 
 
+@pytest.fixture
+def domain() -> str:
+    """A mail domain of this test's own, so group memberships never meet another test's."""
+    return f"t{uuid.uuid4().hex[:8]}.example"
+
+
+@pytest.fixture
+async def member_of(pool: asyncpg.Pool) -> AsyncIterator[Callable[[str, str], Awaitable[None]]]:
+    """Record a direct Directory membership (member, group), as the groups sync would."""
+    written: list[tuple[str, str]] = []
+
+    async def add(member: str, group: str) -> None:
+        kind = "GROUP" if member.partition("@")[0].endswith(("-group", "-team")) else "USER"
+        await pool.execute(
+            "INSERT INTO group_members (group_email, member_email, member_type) VALUES ($1, $2, $3)",
+            group.lower(),
+            member.lower(),
+            kind,
+        )
+        written.append((group.lower(), member.lower()))
+
+    yield add
+    for group, member in written:
+        await pool.execute(
+            "DELETE FROM group_members WHERE group_email = $1 AND member_email = $2", group, member
+        )
+
+
 MakeClient = Callable[..., Awaitable[Client]]
 
 
@@ -101,17 +146,25 @@ MakeClient = Callable[..., Awaitable[Client]]
 async def make_client(
     monkeypatch: pytest.MonkeyPatch, postgres_dsn: str, embedder: HashingEmbedder
 ) -> AsyncIterator[MakeClient]:
-    """Start the search app with settings from the environment (plus `env`) and the test embedder."""
+    """Start the search app with settings from the environment (plus `env`) and the test embedder.
+
+    The test client is on 127.0.0.1, which the default settings trust as a proxy; `headers` are
+    sent with every request (default: the tester's identity; pass {} for none).
+    """
     clients: list[Client] = []
 
-    async def make(with_embedder: Any = None, **env: str) -> Client:
+    async def make(with_embedder: Any = None, headers: Mapping[str, str] | None = None, **env: str) -> Client:
         # Hashed bags of words score far lower than a real model: no similarity floor unless asked.
-        defaults = {"DATABASE_URL": postgres_dsn, "LOG_FORMAT": "json", "SEARCH_MIN_SIMILARITY": "-1"}
+        defaults = {
+            "DATABASE_URL": postgres_dsn,
+            "LOG_FORMAT": "json",
+            "SEARCH_MIN_SIMILARITY": "-1",
+            "SEARCH_TRUSTED_PROXIES": "127.0.0.1/32",
+        }
         for name, value in {**defaults, **env}.items():
             monkeypatch.setenv(name, value)
-        client = TestClient(
-            TestServer(create_app(load(SearchSettings), Deps(embedder=with_embedder or embedder)))
-        )
+        app = create_app(load(SearchSettings), Deps(embedder=with_embedder or embedder))
+        client = TestClient(TestServer(app, host="127.0.0.1"), headers=TESTER if headers is None else headers)
         await client.start_server()
         clients.append(client)
         return client
@@ -123,5 +176,5 @@ async def make_client(
 
 @pytest.fixture
 async def client(make_client: MakeClient) -> Client:
-    """The search app with the default settings: no permission filtering."""
+    """The search app as a signed-in user sees it through the trusted proxy."""
     return await make_client()

@@ -4,7 +4,9 @@ drive-index migrate            apply db/migrations
 drive-index topics             create the Kafka topics and their dead-letter topics
 drive-index watch start|renew|stop|list
 drive-index backfill|reconcile queue a full pass over a source's files
-drive-index search "query"     ask the search service
+drive-index search "query"     ask the search service (with DRIVE_INDEX_API_KEY when set)
+drive-index groups sync         copy Google Groups membership from the Directory API
+drive-index apikey create|list|revoke   API keys for search's service callers
 drive-index smoke              post-deploy check: health, a replayed webhook, a search hit
 drive-index doctor             check settings, database, broker, Drive and channels
 """
@@ -16,6 +18,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--url", default=os.environ.get("SEARCH_URL", "http://127.0.0.1:8083"))
+    _add_apikey(sub)
+    groups = sub.add_parser("groups", help="Google Groups membership for permission checks")
+    groups.add_subparsers(dest="action", required=True).add_parser(
+        "sync", help="copy every group's members from the Directory API now"
+    )
 
     for cmd in (sub.add_parser("smoke", help="post-deploy check"), sub.add_parser("doctor", help="diagnose")):
         cmd.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
@@ -71,6 +79,29 @@ def _parser() -> argparse.ArgumentParser:
     smoke.add_argument("--expect", help="title (or file id) the query must return")
     smoke.add_argument("--timeout", type=float, default=60)
     return parser
+
+
+def _add_apikey(sub: Any) -> None:
+    apikey = sub.add_parser("apikey", help="manage API keys for search's service callers")
+    actions = apikey.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key (printed once; only its hash is kept)")
+    create.add_argument("--email", required=True, help="whose files the key may find")
+    create.add_argument("--groups", default="", help="comma-separated groups the key also holds")
+    create.add_argument("--expires", type=_expiry, help="30d, 12h, 2w or an ISO date (default: never)")
+    create.add_argument("--description", help="what the key is for")
+    listing = actions.add_parser("list", help="list keys (never their secrets)")
+    listing.add_argument("--all", action="store_true", help="include revoked and expired keys")
+    revoke = actions.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("id", help="the key's id, as `apikey list` shows it")
+
+
+def _expiry(value: str) -> datetime:
+    from shared.apikeys import parse_expiry
+
+    try:
+        return parse_expiry(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> None:

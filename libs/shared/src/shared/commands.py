@@ -157,6 +157,69 @@ async def search_command(args: argparse.Namespace) -> int:
     return 0
 
 
+async def groups_command(args: argparse.Namespace) -> int:
+    from shared.directory import DirectoryClient, DirectoryForbidden, DirectorySettings
+    from shared.groups import sync_groups
+
+    async with _pool() as pool, DirectoryClient.from_settings(load(DirectorySettings)) as directory:
+        try:
+            synced = await sync_groups(directory, pool)
+        except DirectoryForbidden as exc:
+            raise checks.CheckFailedError(
+                f"the Directory API refused: {exc}. Grant the service account domain-wide delegation for "
+                "https://www.googleapis.com/auth/admin.directory.group.readonly and set GOOGLE_SUBJECT "
+                "to an admin allowed to read groups"
+            ) from None
+    print(f"groups synced: {synced.groups} groups, {synced.edges} memberships in {synced.seconds}s")
+    return 0
+
+
+async def apikey_command(args: argparse.Namespace) -> int:
+    from shared import apikeys
+
+    async with _pool() as pool:
+        if args.action == "create":
+            try:
+                key, token = await apikeys.create(
+                    pool,
+                    args.email,
+                    args.groups.split(","),
+                    expires_at=args.expires,
+                    description=args.description,
+                )
+            except ValueError as exc:
+                raise checks.CheckFailedError(str(exc)) from None
+            until = f", expires {key.expires_at.isoformat(timespec='minutes')}" if key.expires_at else ""
+            print(f"API key {key.id} for {key.email}{until}; shown once, keep it in a secret store:\n{token}")
+            print("Callers send it as `Authorization: Bearer <key>`; the CLI reads DRIVE_INDEX_API_KEY.")
+        elif args.action == "list":
+            keys = await apikeys.list_keys(pool, include_inactive=args.all)
+            print_rows([_apikey_row(key) for key in keys])
+        elif not await apikeys.revoke(pool, args.id):
+            raise checks.CheckFailedError(
+                f"no active API key {args.id!r}; see `drive-index apikey list --all`"
+            )
+        else:
+            print(f"API key {args.id} revoked; requests with it are refused from now on")
+    return 0
+
+
+def _apikey_row(key: Any) -> dict[str, object]:
+    def when(value: datetime | None) -> str:
+        return value.isoformat(timespec="minutes") if value else "-"
+
+    return {
+        "id": key.id,
+        "email": key.email,
+        "groups": ",".join(key.groups) or "-",
+        "state": key.state(datetime.now(UTC)),
+        "created": when(key.created_at),
+        "expires": when(key.expires_at),
+        "last used": when(key.last_used_at),
+        "description": key.description or "-",
+    }
+
+
 async def smoke_command(args: argparse.Namespace) -> int:
     print("services:")
     names = ("webhook-gateway", "fetcher", "embedder", "search")

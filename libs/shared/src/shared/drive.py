@@ -23,6 +23,7 @@ from shared.drive_errors import (
     DriveForbidden,
     DriveNotFound,
     DriveRateLimited,
+    DriveUnauthorized,
     DriveUnavailable,
 )
 from shared.drive_http import Backoff, Executor, HttpFactory, http_factory, load_credentials
@@ -38,6 +39,7 @@ __all__ = [
     "DriveNotFound",
     "DriveRateLimited",
     "DriveSettings",
+    "DriveUnauthorized",
     "DriveUnavailable",
     "FilesPage",
     "permissions_of",
@@ -105,6 +107,8 @@ class FilesPage:
 
     files: list[dict[str, Any]]
     next_page_token: str | None
+    # Drive could not search every corpus: a file missing from this listing may still exist.
+    incomplete_search: bool = False
 
 
 class DriveClient:
@@ -191,9 +195,13 @@ class DriveClient:
             supportsAllDrives=True,
             pageSize=page_size,
             pageToken=page_token,
-            fields=f"nextPageToken,files({FILE_FIELDS})",
+            fields=f"nextPageToken,incompleteSearch,files({FILE_FIELDS})",
         )
-        return FilesPage(files=answer.get("files", []), next_page_token=answer.get("nextPageToken"))
+        return FilesPage(
+            files=answer.get("files", []),
+            next_page_token=answer.get("nextPageToken"),
+            incomplete_search=bool(answer.get("incompleteSearch", False)),
+        )
 
     async def file_pages(self, page_size: int = 100) -> AsyncIterator[FilesPage]:
         """Yield every page of files.list."""

@@ -9,7 +9,16 @@ from googleapiclient.errors import HttpError
 
 from shared.errors import DriveIndexError, PermanentError, RetriableError
 
-RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+# 403s that mean "too much, slow down" rather than "not allowed": waited out, never recorded as failures.
+RATE_LIMIT_REASONS = frozenset(
+    {
+        "rateLimitExceeded",
+        "userRateLimitExceeded",
+        "dailyLimitExceeded",
+        "quotaExceeded",
+        "sharingRateLimitExceeded",
+    }
+)
 
 
 class GoogleApiError(DriveIndexError):
@@ -31,6 +40,14 @@ class DriveRateLimited(DriveError, RetriableError):  # noqa: N818 - names fixed 
 
 class DriveUnavailable(DriveRateLimited):
     """Drive answered 5xx or could not be reached even after our retries."""
+
+
+class DriveUnauthorized(DriveError, RetriableError):  # noqa: N818 - named like the others
+    """Drive refused our credentials (401): nothing is wrong with the file, so wait and alert.
+
+    Retriable so that the work pauses instead of recording every file as unreadable; the
+    operator fixes the key or the delegation, and indexing resumes by itself.
+    """
 
 
 class DriveNotFound(DriveError, PermanentError):  # noqa: N818 - names fixed by the contract
@@ -56,6 +73,7 @@ class ErrorKinds:
     not_found: type[GoogleApiError]
     forbidden: type[GoogleApiError]
     too_large: type[GoogleApiError] | None = None
+    unauthorized: type[GoogleApiError] | None = None
 
 
 DRIVE_ERRORS = ErrorKinds(
@@ -66,6 +84,7 @@ DRIVE_ERRORS = ErrorKinds(
     DriveNotFound,
     DriveForbidden,
     DriveExportTooLarge,
+    DriveUnauthorized,
 )
 
 
@@ -95,6 +114,8 @@ def classify(exc: HttpError, kinds: ErrorKinds = DRIVE_ERRORS) -> GoogleApiError
         kind = kinds.not_found
     elif status == 403 and reason == "exportSizeLimitExceeded" and kinds.too_large:
         kind = kinds.too_large
+    elif status == 401 and kinds.unauthorized:
+        kind = kinds.unauthorized
     elif status in (401, 403):
         kind = kinds.forbidden
     return kind(text, status=status, reason=reason)

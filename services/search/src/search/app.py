@@ -1,17 +1,29 @@
-"""Build the search app: its database pool, its query embedder, the API and the page."""
+"""Build the search app: its pool, its embedder, who it believes, and the API and the page."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from search import handlers
+from search.adapters.apikeys import PostgresApiKeys
+from search.adapters.directory import PostgresDirectory
+from search.adapters.index import PostgresIndex
+from search.authenticate import GATE, Authenticator, Gate, require_identity
+from search.proxies import TrustedProxies, parse_networks
+from search.ratelimit import RateLimiter
+from search.service import Searcher
 from search.settings import SearchSettings
+from search.tokens import IAP_ALGORITHMS, IAP_ISSUER, OIDC_ALGORITHMS, JwksCache, TokenPolicy, TokenVerifier
 from shared.embeddings import Embedder, from_settings
-from shared.web import CleanupContext, database, json_errors, service_app
+from shared.web import POOL, CleanupContext, database, json_errors, service_app
+
+# Served to anyone: the page is static HTML (it asks /whoami and /search, which are not).
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics"})
 
 
 @dataclass(frozen=True)
@@ -25,30 +37,70 @@ def create_app(settings: SearchSettings, deps: Deps | None = None) -> web.Applic
     """Make the search app."""
     app = service_app(settings, "search")
     app.middlewares.append(json_errors)
-    app[handlers.SEARCH_SETTINGS] = settings
+    app.middlewares.append(require_identity(PUBLIC_PATHS))
+    app[handlers.LOG_QUERIES] = settings.log_queries
     app.cleanup_ctx.append(database(settings.database_url))
-    app.cleanup_ctx.append(_embedder(settings, (deps or Deps()).embedder))
+    app.cleanup_ctx.append(_ports(settings, (deps or Deps()).embedder))
     app.router.add_get("/", handlers.page)
+    app.router.add_get("/whoami", handlers.whoami)
     app.router.add_get("/search", handlers.search_get)
     app.router.add_post("/search", handlers.search_post)
     return app
 
 
-def _embedder(settings: SearchSettings, given: Embedder | None) -> CleanupContext:
-    """Own the configured embedder for the app's lifetime; a given one stays its giver's."""
+def _ports(settings: SearchSettings, given: Embedder | None) -> CleanupContext:
+    """Build the searcher and the gate once the pool is open; own what they hold until shutdown."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        if given is not None:
-            app[handlers.EMBEDDER] = given
+        async with AsyncExitStack() as stack:
+            embedder = given or await _load_embedder(settings)
+            if given is None:
+                stack.push_async_callback(embedder.close)
+            pool = app[POOL]
+            index = PostgresIndex(
+                pool,
+                model=embedder.model_name,
+                dimensions=embedder.dimensions,
+                candidates=settings.search_candidates,
+                rrf_k=settings.search_rrf_k,
+                min_similarity=settings.search_min_similarity,
+            )
+            limiter = RateLimiter(settings.search_rate_limit_per_minute, settings.search_rate_limit_burst)
+            app[handlers.SEARCHER] = Searcher(index, embedder, limiter, settings.search_max_concurrent_embeds)
+            authenticator = await _authenticator(settings, PostgresApiKeys(pool), stack)
+            app[GATE] = Gate(authenticator, PostgresDirectory(pool))
             yield
-            return
-        # Loading the local model takes seconds: off the event loop, once, before serving.
-        embedder = await asyncio.to_thread(from_settings, settings)
-        if settings.embedding_provider == "local":
-            # The first forward pass is many times slower than the next: pay it before serving.
-            await embedder.embed_query("warm up")
-        app[handlers.EMBEDDER] = embedder
-        yield
-        await embedder.close()
 
     return context
+
+
+async def _load_embedder(settings: SearchSettings) -> Embedder:
+    # Loading the local model takes seconds: off the event loop, once, before serving.
+    embedder = await asyncio.to_thread(from_settings, settings)
+    if settings.embedding_provider == "local":
+        # The first forward pass is many times slower than the next: pay it before serving.
+        await embedder.embed_query("warm up")
+    return embedder
+
+
+async def _authenticator(
+    settings: SearchSettings, api_keys: PostgresApiKeys, stack: AsyncExitStack
+) -> Authenticator:
+    oidc = iap = None
+    if settings.search_oidc_issuer and settings.search_oidc_audience and settings.search_oidc_jwks_url:
+        keys = await stack.enter_async_context(JwksCache(settings.search_oidc_jwks_url))
+        policy = TokenPolicy(
+            settings.search_oidc_issuer, settings.search_oidc_audience, OIDC_ALGORITHMS, "oidc"
+        )
+        oidc = TokenVerifier(policy, keys)
+    if settings.search_iap_audience:
+        keys = await stack.enter_async_context(JwksCache(settings.search_iap_jwks_url))
+        policy = TokenPolicy(IAP_ISSUER, settings.search_iap_audience, IAP_ALGORITHMS, "iap", False)
+        iap = TokenVerifier(policy, keys)
+    return Authenticator(
+        TrustedProxies(parse_networks(settings.search_trusted_proxies)),
+        api_keys,
+        oidc=oidc,
+        iap=iap,
+        anonymous_public=settings.search_anonymous == "public",
+    )

@@ -1,8 +1,10 @@
-"""The search endpoints and the page: parse, embed, query, answer."""
+"""The search endpoints and the page: parse, check the caller's rate, search, audit, answer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import time
 from dataclasses import asdict
 from importlib import resources
@@ -11,18 +13,17 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from search.adapters import index
-from search.identity import caller_from
+from search.authenticate import CALLER
+from search.identity import Caller
 from search.query import InvalidQueryError, SearchQuery, parse_query
-from search.settings import SearchSettings
+from search.service import Searcher
 from shared import metrics
-from shared.embeddings import Embedder
-from shared.web import POOL, json_error
+from shared.web import json_error
 
 log = structlog.get_logger(__name__)
 
-SEARCH_SETTINGS = web.AppKey("search_settings", SearchSettings)
-EMBEDDER = web.AppKey("embedder", Embedder)
+SEARCHER = web.AppKey("searcher", Searcher)
+LOG_QUERIES = web.AppKey("log_queries", bool)
 
 PAGE = resources.files("search").joinpath("static/index.html").read_text(encoding="utf-8")
 PAGE_HEADERS = {
@@ -35,8 +36,22 @@ PAGE_HEADERS = {
 
 
 async def page(_: web.Request) -> web.Response:
-    """Serve the search page."""
+    """Serve the search page: static, no file data; it asks /whoami and /search itself."""
     return web.Response(text=PAGE, content_type="text/html", headers=PAGE_HEADERS)
+
+
+async def whoami(request: web.Request) -> web.Response:
+    """Say who the service takes the caller to be."""
+    caller = request[CALLER]
+    return web.json_response(
+        {
+            "email": caller.email,
+            "groups": list(caller.groups),
+            "authenticated_by": caller.method,
+            "principals": list(caller.principals),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def search_get(request: web.Request) -> web.Response:
@@ -57,44 +72,62 @@ async def search_post(request: web.Request) -> web.Response:
 
 async def _answer(request: web.Request, raw: dict[str, Any]) -> web.Response:
     started = time.perf_counter()
+    searcher, caller = request.app[SEARCHER], request[CALLER]
+    wait = searcher.wait_before(caller)
+    if wait:
+        return _too_many(searcher, caller, wait)
     try:
         query = parse_query(raw)
     except InvalidQueryError as exc:
         return _invalid(str(exc))
     try:
-        hits = await _search(request, query)
+        hits = await searcher.search(query, caller)
     except Exception as exc:  # the database or the embedding provider failed: try again later
         metrics.QUERY_SECONDS.labels("error").observe(time.perf_counter() - started)
-        log.error("search.failed", k=query.k, filters=query.filters(), error=repr(exc))
+        log.error("search.failed", email=caller.email, k=query.k, filters=query.filters(), error=repr(exc))
         return json_error(
             503, "search unavailable", f"{type(exc).__name__}; retry shortly", {"Retry-After": "5"}
         )
     took = time.perf_counter() - started
     metrics.QUERY_SECONDS.labels("ok").observe(took)
     took_ms = round(took * 1000, 1)
-    # Queries can name people, customers or secrets: their text is logged at DEBUG only.
-    log.info("search.answered", k=query.k, results=len(hits), took_ms=took_ms, filters=query.filters())
-    log.debug("search.query", q=query.q)
+    _audit(request.app[LOG_QUERIES], caller, query, len(hits), took_ms)
     return web.json_response(
-        {"query": query.q, "results": [asdict(hit) for hit in hits], "took_ms": took_ms}, dumps=_dumps
+        {"query": query.q, "results": [asdict(hit) for hit in hits], "took_ms": took_ms},
+        dumps=_dumps,
+        headers={"Cache-Control": "no-store"},  # each caller's answer is their own
     )
 
 
-async def _search(request: web.Request, query: SearchQuery) -> list[index.Hit]:
-    settings, embedder = request.app[SEARCH_SETTINGS], request.app[EMBEDDER]
-    vector = await embedder.embed_query(query.q)
-    caller = caller_from(request.headers, settings.search_trust_forwarded_identity)
-    return await index.search(
-        request.app[POOL],
-        vector,
-        query,
-        caller,
-        model=embedder.model_name,
-        dimensions=embedder.dimensions,
-        candidates=settings.search_candidates,
-        rrf_k=settings.search_rrf_k,
-        min_similarity=settings.search_min_similarity,
+def _audit(log_queries: bool, caller: Caller, query: SearchQuery, results: int, took_ms: float) -> None:
+    """One line per search: who, how they signed in, what (as a hash) and how much came back.
+
+    Queries name people, customers and projects, and logs are kept longer and read more widely
+    than the index: the text itself only with LOG_QUERIES=true.
+    """
+    text = {"q": query.q} if log_queries else {}
+    log.info(
+        "search.audit",
+        email=caller.email,
+        authenticated_by=caller.method,
+        credential=caller.identity.credential,
+        query_sha256=hashlib.sha256(query.q.encode()).hexdigest(),
+        k=query.k,
+        filters=query.filters(),
+        results=results,
+        took_ms=took_ms,
+        **text,
     )
+
+
+def _too_many(searcher: Searcher, caller: Caller, wait: float) -> web.Response:
+    metrics.QUERY_SECONDS.labels("limited").observe(0)
+    log.warning("search.limited", email=caller.email, rate_key=caller.rate_key, retry_after=round(wait, 1))
+    detail = (
+        f"at most {searcher.limiter.per_minute} searches a minute (bursts of {searcher.limiter.burst});"
+        f" retry in {math.ceil(wait)} s"
+    )
+    return json_error(429, "too many requests", detail, {"Retry-After": str(math.ceil(wait))})
 
 
 def _invalid(detail: str) -> web.Response:

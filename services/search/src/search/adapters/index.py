@@ -1,18 +1,19 @@
 """Hybrid search in PostgreSQL: pgvector cosine distance fused with full-text rank.
 
-Both rankings read the same filtered chunks of one embedding model. Each contributes its best
+Both rankings read the same filtered chunks of one embedding model, and only chunks of files the
+caller may read: `file_access.readers` overlaps the caller's principals (a GIN-indexed `&&`), so
+permissions cut candidates before ranking and the limit, never after. Each contributes its best
 `candidates` chunks; reciprocal rank fusion scores a chunk 1/(rrf_k + rank) per ranking it
 appears in, summed, and each file is represented by its best-scoring chunk.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 
 import asyncpg
 
-from search.identity import Caller
+from search.ports import Hit
 from search.query import SearchQuery
 from shared.embeddings import Vector
 
@@ -25,20 +26,14 @@ HEADLINE = (
 )
 
 # $1 query vector, $2 query text, $3 model, $4 candidates, $5 k, $6 rrf_k, $7 mime type,
-# $8 folder, $9 modified after, $10 modified before, $11 filter by permission, $12 e-mail,
-# $13 groups, $14 domain, $15 minimum similarity. Custom plans fold the unused filters away.
+# $8 folder, $9 modified after, $10 modified before, $11 the caller's principals, $12 minimum
+# similarity. Custom plans fold the unused filters away.
 _DOCUMENT_FILTER = """
     NOT d.trashed
     AND ($7::text IS NULL OR d.mime_type = $7)
     AND ($8::text IS NULL OR d.parents && (SELECT array_agg(id) FROM folder_tree))
     AND ($9::timestamptz IS NULL OR d.modified_time >= $9)
-    AND ($10::timestamptz IS NULL OR d.modified_time < $10)
-    AND (NOT $11::boolean OR EXISTS (
-        SELECT 1 FROM jsonb_array_elements(d.permissions) p
-         WHERE p->>'type' = 'anyone'
-            OR (p->>'type' = 'user' AND lower(p->>'email_address') = $12::text)
-            OR (p->>'type' = 'group' AND lower(p->>'email_address') = ANY($13::text[]))
-            OR (p->>'type' = 'domain' AND lower(p->>'domain') = $14::text)))"""
+    AND ($10::timestamptz IS NULL OR d.modified_time < $10)"""
 
 _SEARCH = """
 WITH RECURSIVE folder_tree(id) AS (
@@ -50,13 +45,15 @@ WITH RECURSIVE folder_tree(id) AS (
 vector_hits AS MATERIALIZED (
     SELECT c.file_id, c.position, c.embedding::vector({dims}) <=> $1 AS distance
       FROM chunks c JOIN documents d ON d.file_id = c.file_id
+      JOIN file_access a ON a.file_id = d.file_id AND a.readers && $11::text[]
      WHERE c.model = $3 AND {filter}
      ORDER BY c.embedding::vector({dims}) <=> $1
      LIMIT $4
 ),
 text_hits AS MATERIALIZED (
     SELECT c.file_id, c.position, ts_rank_cd(c.tsv, query) AS rank
-      FROM chunks c JOIN documents d ON d.file_id = c.file_id,
+      FROM chunks c JOIN documents d ON d.file_id = c.file_id
+      JOIN file_access a ON a.file_id = d.file_id AND a.readers && $11::text[],
            websearch_to_tsquery('english', $2) query
      WHERE c.tsv @@ query AND c.model = $3 AND {filter}
      ORDER BY rank DESC
@@ -66,7 +63,7 @@ fused AS (
     SELECT file_id, position,
            coalesce(1.0 / ($6 + v.rank), 0) + coalesce(1.0 / ($6 + t.rank), 0) AS score
       FROM (SELECT file_id, position, row_number() OVER (ORDER BY distance) AS rank
-              FROM vector_hits WHERE 1 - distance >= $15) v
+              FROM vector_hits WHERE 1 - distance >= $12) v
       FULL JOIN (SELECT file_id, position, row_number() OVER (ORDER BY rank DESC) AS rank FROM text_hits) t
      USING (file_id, position)
 ),
@@ -86,67 +83,54 @@ SELECT top.file_id, d.name AS title, d.web_view_link AS link, d.mime_type, d.mod
 """
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One file in the results, represented by its best chunk."""
-
-    file_id: str
-    title: str
-    link: str
-    snippet: str
-    score: float
-    similarity: float
-    modified_time: datetime | None
-    mime_type: str
-    heading: str | None
-
-
 def search_sql(dimensions: int) -> str:
     """Build the search statement for vectors of `dimensions` (a cast that must match the index)."""
     return _SEARCH.format(dims=int(dimensions), filter=_DOCUMENT_FILTER, folder=FOLDER, headline=HEADLINE)
 
 
-async def search(
-    pool: asyncpg.Pool,
-    vector: Vector,
-    query: SearchQuery,
-    caller: Caller | None,
-    *,
-    model: str,
-    dimensions: int,
-    candidates: int,
-    rrf_k: int,
-    min_similarity: float = -1.0,
-) -> list[Hit]:
-    """Find the `query.k` best files for a query already embedded as `vector`."""
-    async with pool.acquire() as connection, connection.transaction(readonly=True):
-        # Iterative scans keep reading the HNSW index until enough chunks pass the filters;
-        # custom plans let the planner see the model and the filters (and use the partial index).
-        await connection.execute(
-            f"SET LOCAL hnsw.ef_search = {int(candidates)};"
-            " SET LOCAL hnsw.iterative_scan = relaxed_order;"
-            " SET LOCAL plan_cache_mode = force_custom_plan;"
-            f" SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"
-        )
-        rows = await connection.fetch(
-            search_sql(dimensions),
-            vector,
-            query.q,
-            model,
-            candidates,
-            query.k,
-            rrf_k,
-            query.mime_type,
-            query.folder,
-            query.modified_after,
-            query.modified_before,
-            caller is not None,
-            caller.email if caller else None,
-            list(caller.groups) if caller else [],
-            caller.domain if caller else None,
-            min_similarity,
-        )
-    return [_hit(row) for row in rows]
+class PostgresIndex:
+    """The SearchIndex port on PostgreSQL + pgvector, for one embedding model."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        model: str,
+        dimensions: int,
+        candidates: int,
+        rrf_k: int,
+        min_similarity: float = -1.0,
+    ) -> None:
+        self.pool, self.model, self.sql = pool, model, search_sql(dimensions)
+        self.candidates, self.rrf_k, self.min_similarity = candidates, rrf_k, min_similarity
+
+    async def search(self, vector: Vector, query: SearchQuery, principals: Sequence[str]) -> list[Hit]:
+        """Find the `query.k` best files that holders of `principals` may read; `vector` embeds the query."""
+        async with self.pool.acquire() as connection, connection.transaction(readonly=True):
+            # Iterative scans keep reading the HNSW index until enough chunks pass the filters
+            # (permissions included); custom plans let the planner see the model and the filters.
+            await connection.execute(
+                f"SET LOCAL hnsw.ef_search = {int(self.candidates)};"
+                " SET LOCAL hnsw.iterative_scan = relaxed_order;"
+                " SET LOCAL plan_cache_mode = force_custom_plan;"
+                f" SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"
+            )
+            rows = await connection.fetch(
+                self.sql,
+                vector,
+                query.q,
+                self.model,
+                self.candidates,
+                query.k,
+                self.rrf_k,
+                query.mime_type,
+                query.folder,
+                query.modified_after,
+                query.modified_before,
+                list(principals),
+                self.min_similarity,
+            )
+        return [_hit(row) for row in rows]
 
 
 def _hit(row: asyncpg.Record) -> Hit:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import apikeys, cli, commands
+from shared import apikeys, checks, cli, commands
 
 TEXT = "Payroll export for March."
 QUERY = {"q": "payroll export", "k": "50"}
@@ -152,10 +152,10 @@ async def test_the_search_cli_sends_its_key_and_explains_a_401(
     client = await make_client(headers={})
     args = argparse.Namespace(query="payroll export", k=5, url=str(client.make_url("")))
     monkeypatch.delenv("DRIVE_INDEX_API_KEY", raising=False)
-    assert await commands.search_command(args) == 1
-    err = capsys.readouterr().err
-    assert "DRIVE_INDEX_API_KEY" in err
-    assert "drive-index apikey create" in err
+    with pytest.raises(checks.CheckFailedError) as refused:  # the CLI prints it and exits 1
+        await commands.search_command(args)
+    assert "DRIVE_INDEX_API_KEY is not set" in str(refused.value)
+    assert "drive-index apikey create" in str(refused.value)
 
     _, token = await apikeys.create(pool, payroll)
     monkeypatch.setenv("DRIVE_INDEX_API_KEY", token)

@@ -8,11 +8,20 @@ from typing import Any
 
 import pytest
 
+from fetcher.failures import Failure, Retry
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Limits
-from fetcher.handlers import Options, handle_drive_changed
+from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
 from fetcher.ports import Indexed
 from shared.access import Permission
-from shared.drive import ChangesPage, DriveExportTooLarge, DriveForbidden, DriveNotFound, FilesPage
+from shared.drive import (
+    ChangesPage,
+    DriveExportTooLarge,
+    DriveForbidden,
+    DriveNotFound,
+    DriveRateLimited,
+    DriveUnauthorized,
+    FilesPage,
+)
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
 
 DOC = "application/vnd.google-apps.document"
@@ -33,6 +42,7 @@ class FakeDrive:
         self.permissions: dict[str, list[Permission]] = {}
         self.members: dict[str, list[Permission]] = {}
         self.unreadable: set[str] = set()
+        self.refusals: dict[str, Exception] = {}  # file id -> what its download raises
 
     def put(
         self, file_id: str, mime_type: str = "text/plain", content: bytes = b"text", **fields: Any
@@ -88,6 +98,8 @@ class FakeDrive:
 
     async def download(self, file_id: str) -> bytes:
         self.downloads.append(file_id)
+        if file_id in self.refusals:
+            raise self.refusals[file_id]
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         await asyncio.sleep(0.01)  # lets other downloads start, so the bound is exercised
@@ -110,6 +122,8 @@ class FakeStore:
         self.modified: dict[str, str] = {}  # modified time of the stored content, as Drive wrote it
         self.drives: dict[str, str] = {}  # file id -> shared drive id
         self.access: dict[str, tuple[int, list[str], str | None]] = {}
+        self.failures: dict[str, tuple[int, str, int]] = {}  # file id -> (version, kind, attempts)
+        self.sources: dict[str, str] = {}
         self.texts: dict[str, str] = {}
 
     async def ensure_source(self, source_id: str) -> None:
@@ -134,6 +148,24 @@ class FakeStore:
 
     async def drive_access_versions(self, drive_id: str) -> dict[str, int]:
         return {f: self.access[f][0] for f, d in self.drives.items() if d == drive_id and f in self.access}
+
+    async def record_failure(
+        self, file_id: str, source_id: str, version: int, failure: Failure, retry: Retry
+    ) -> int:
+        old_version, _, attempts = self.failures.get(file_id, (version, "", 0))
+        attempts = attempts + 1 if old_version == version else 1
+        self.failures[file_id] = (version, failure.kind, attempts)
+        self.sources[file_id] = source_id
+        return attempts
+
+    async def clear_failure(self, file_id: str, version: int) -> None:
+        if self.failures.get(file_id, (version + 1,))[0] <= version:
+            del self.failures[file_id]
+
+    async def due_failures(self, limit: int, lease_seconds: float) -> list[tuple[str, str]]:
+        return [(f, self.sources[f]) for f, (_, kind, _) in self.failures.items() if kind == "transient"][
+            :limit
+        ]
 
     async def indexed_files(self, source_id: str) -> set[str]:
         return set(self.versions)
@@ -443,3 +475,53 @@ async def test_a_change_of_shared_drive_members_rewrites_the_readers_of_its_file
     published = await _handle(drive, store)
     assert published.events == []  # nothing to re-fetch: only who may read it changed
     assert store.access["plan"] == (1, ["user:alice@example.com"], None)
+
+
+async def test_a_file_drive_will_not_hand_over_is_recorded_and_the_page_goes_on(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("locked", content=b"secret")
+    drive.put("open", content=b"hello")
+    drive.refusals["locked"] = DriveForbidden("cannot download", status=403, reason="cannotDownloadFile")
+    published = await _handle(drive, store)
+    assert [e.file_id for e in published.events] == ["open"]  # no skip: indexed text stays as it was
+    assert store.failures == {"locked": (1, "permanent", 1)}
+    assert store.tokens[SOURCE] == "2"  # the cursor moved past both
+
+
+async def test_a_throttled_file_is_tried_again_later_and_its_failure_cleared(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("busy", content=b"later")
+    drive.refusals["busy"] = DriveRateLimited("slow down", status=429, reason="rateLimitExceeded")
+    assert (await _handle(drive, store)).events == []
+    assert store.failures["busy"] == (1, "transient", 1)
+
+    del drive.refusals["busy"]
+    publisher = FakePublisher()
+    tried = await retry_failed_files(drive=drive, store=store, publisher=publisher, options=Options())
+    assert tried == 1
+    assert [(e.file_id, e.action) for e in publisher.events] == [("busy", FetchAction.UPSERT)]
+    assert store.failures == {}
+
+
+async def test_a_retry_of_a_file_deleted_meanwhile_removes_it(drive: FakeDrive, store: FakeStore) -> None:
+    drive.put("gone")
+    drive.refusals["gone"] = DriveRateLimited("slow down", status=429, reason="rateLimitExceeded")
+    await _handle(drive, store)
+    drive.remove("gone")
+    publisher = FakePublisher()
+    await retry_failed_files(drive=drive, store=store, publisher=publisher, options=Options())
+    assert [(e.file_id, e.action) for e in publisher.events] == [("gone", FetchAction.DELETE)]
+    assert store.failures == {}
+
+
+async def test_refused_credentials_stop_the_page_and_keep_the_cursor(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("any")
+    drive.refusals["any"] = DriveUnauthorized("Invalid Credentials", status=401, reason="authError")
+    with pytest.raises(DriveUnauthorized):
+        await _handle(drive, store)
+    assert store.tokens[SOURCE] == "0"
+    assert store.failures == {}  # not the file's fault: nothing recorded against it

@@ -90,23 +90,35 @@ async def test_changes_over_several_pages_publish_each_file_once_and_store_the_n
     assert (await ready.json())["checks"]["drive"] == "ok"
 
 
-async def test_drive_throttling_is_retried_by_the_client_and_then_by_the_consume_loop(
+async def test_drive_throttling_one_file_is_retried_by_the_client_then_on_its_own_schedule(
     start_service: ServiceFactory, pipeline: Pipeline, drive_control: EmulatorControl
 ) -> None:
     await pipeline.start_cursor()
     doc = drive_control.create_doc("Throttled", "# Still fetched")
+    other = drive_control.create_doc("Unhindered", "# Not held up")
     export = f"/drive/v3/files/{doc['id']}/export"
-    # The client tries 3 times per call; 4 refusals make it give up once, so the message is retried.
+    # The client tries 3 times per call; 4 refusals make it give up once: the file's failure is
+    # recorded, the page goes on, and the retry schedule fetches the file shortly after.
     drive_control.fault(429, count=3, path_prefix=export)
     drive_control.fault(403, count=1, path_prefix=export, reason="userRateLimitExceeded")
-    async with start_service(DRIVE_MAX_RETRIES="2"):
+    transient = {"kind": "transient", "error": "DriveRateLimited"}
+    before = REGISTRY.get_sample_value("drive_index_fetch_failures_total", transient) or 0
+    async with start_service(
+        DRIVE_MAX_RETRIES="2", FETCHER_RETRY_SECONDS="0.2", FETCHER_RETRY_BASE_SECONDS="0.1"
+    ):
         await pipeline.notify()
         await pipeline.caught_up()
-    events = await pipeline.fetched()
-    assert [(e.file_id, e.text) for e in events] == [(doc["id"], "# Still fetched")]
+        events = await pipeline.fetched_at_least(2)
+    assert {(e.file_id, e.text) for e in events} == {
+        (doc["id"], "# Still fetched"),
+        (other["id"], "# Not held up"),
+    }
     assert drive_control.faults() == []
-    retried = {"topic": f"{pipeline.prefix}drive.changed", "outcome": "retried"}
-    assert REGISTRY.get_sample_value("drive_index_messages_total", retried) == 1
+    assert REGISTRY.get_sample_value("drive_index_fetch_failures_total", transient) == before + 1
+    remaining = await pipeline.pool.fetchval(
+        "SELECT count(*) FROM fetch_failures WHERE file_id = $1", doc["id"]
+    )
+    assert remaining == 0
 
 
 async def test_trash_rename_and_unchanged_versions(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from fetcher.adapters.postgres import PostgresStore
+from fetcher.failures import Retry
 from fetcher.files import Limits
 from fetcher.groups_sync import groups_sync
-from fetcher.handlers import Options, handle_drive_changed
+from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
 from fetcher.poller import poller
 from fetcher.ports import Drive
 from fetcher.settings import FetcherSettings
@@ -27,6 +28,7 @@ from shared.web import (
     CleanupContext,
     consumer,
     database,
+    every,
     kafka_publisher,
     service_app,
 )
@@ -56,6 +58,7 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
             poller(settings.fetcher_poll_seconds),
             groups_sync(settings),
+            every(settings.fetcher_retry_seconds, "retry failed files", retry_job(settings)),
         ]
     )
     return app
@@ -84,6 +87,7 @@ def options_from(settings: FetcherSettings) -> Options:
         ),
         max_concurrency=settings.fetcher_max_concurrency,
         page_size=settings.fetcher_changes_page_size,
+        retry=Retry(settings.fetcher_retry_base_seconds, settings.fetcher_retry_max_seconds),
     )
 
 
@@ -102,6 +106,17 @@ def handler_factory(settings: FetcherSettings) -> Callable[[web.Application], Ha
         return handle
 
     return make
+
+
+def retry_job(settings: FetcherSettings) -> Callable[[web.Application], Awaitable[object]]:
+    """Try again the files whose reads failed for a passing reason, when they are due."""
+    options = options_from(settings)
+
+    async def job(app: web.Application) -> None:
+        store = PostgresStore(app[POOL])
+        await retry_failed_files(drive=app[DRIVE], store=store, publisher=app[PUBLISHER], options=options)
+
+    return job
 
 
 def drive_check(drive: Drive) -> Check:

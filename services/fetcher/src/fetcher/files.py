@@ -117,9 +117,7 @@ class FileFetcher:
             data, text = await self._text(file)
         except UnparsableFile as exc:
             return Fetched(self._event(file, FetchAction.SKIPPED, reason=exc.reason))
-        except DriveError as exc:
-            if exc.retriable:
-                raise
+        except (DriveNotFound, DriveExportTooLarge) as exc:
             return Fetched(self._refused(file, exc))
         return Fetched(await self._upsert(file, text), size=len(data))
 
@@ -146,11 +144,10 @@ class FileFetcher:
         return data, text
 
     def _refused(self, file: dict[str, Any], error: DriveError) -> DocFetched:
+        """Describe a file Drive will not hand over for good; other refusals are the caller's to record."""
         if isinstance(error, DriveNotFound):  # deleted, or access lost, since the change was listed
             return self._event(file, FetchAction.DELETE)
-        if isinstance(error, DriveExportTooLarge):
-            return self._event(file, FetchAction.SKIPPED, reason=EXPORT_TOO_LARGE)
-        return self._event(file, FetchAction.SKIPPED, reason=f"Drive refused the download: {error}")
+        return self._event(file, FetchAction.SKIPPED, reason=EXPORT_TOO_LARGE)
 
     async def _upsert(self, file: dict[str, Any], text: str) -> DocFetched:
         encoded = text.encode()

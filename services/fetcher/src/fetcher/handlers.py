@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from fetcher.failures import Retry
 from fetcher.files import Limits
 from fetcher.ports import Drive, Publisher, Store
 from fetcher.sync import SourceSync
@@ -15,6 +16,9 @@ from shared.events import DriveChanged
 
 log = structlog.get_logger(__name__)
 
+# A claimed retry that neither succeeds nor fails (the process died) is due again after this.
+RETRY_LEASE_SECONDS = 300.0
+
 
 @dataclass(frozen=True)
 class Options:
@@ -23,6 +27,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     max_concurrency: int = 4
     page_size: int = 100
+    retry: Retry = field(default_factory=Retry)
 
 
 async def handle_drive_changed(
@@ -39,14 +44,7 @@ async def handle_drive_changed(
             log.info("channel.synced")
             return
         await store.ensure_source(event.source_id)
-        sync = SourceSync(
-            event.source_id,
-            drive=drive,
-            store=store,
-            publisher=publisher,
-            limits=options.limits,
-            max_concurrency=options.max_concurrency,
-        )
+        sync = _source_sync(event.source_id, drive=drive, store=store, publisher=publisher, options=options)
         size = options.page_size
         if event.resource_state == "backfill":
             await backfill_page(
@@ -123,3 +121,33 @@ async def _start_cursor(source_id: str, drive: Drive, store: Store) -> None:
     token = await drive.get_start_page_token()
     await store.save_page_token(source_id, token)
     log.info("changes.cursor_started", page_token=token)
+
+
+async def retry_failed_files(
+    *, drive: Drive, store: Store, publisher: Publisher, options: Options, limit: int = 50
+) -> int:
+    """Try again the files whose transient failures are due; return how many were tried."""
+    due = await store.due_failures(limit, lease_seconds=RETRY_LEASE_SECONDS)
+    by_source: dict[str, list[str]] = {}
+    for file_id, source_id in due:
+        by_source.setdefault(source_id, []).append(file_id)
+    for source_id, file_ids in by_source.items():
+        sync = _source_sync(source_id, drive=drive, store=store, publisher=publisher, options=options)
+        await sync.retry(file_ids)
+    if due:
+        log.info("failures.retried", files=len(due))
+    return len(due)
+
+
+def _source_sync(
+    source_id: str, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+) -> SourceSync:
+    return SourceSync(
+        source_id,
+        drive=drive,
+        store=store,
+        publisher=publisher,
+        limits=options.limits,
+        max_concurrency=options.max_concurrency,
+        retry=options.retry,
+    )

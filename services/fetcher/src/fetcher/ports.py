@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from fetcher.failures import Failure, Retry
 from shared.access import Permission
 from shared.drive import ChangesPage, FilesPage
 from shared.events import Event
@@ -64,6 +65,23 @@ class Store(Protocol):
 
     async def drive_access_versions(self, drive_id: str) -> dict[str, int]:
         """Return the readers' version of every indexed file of a shared drive."""
+        ...
+
+    async def record_failure(
+        self, file_id: str, source_id: str, version: int, failure: Failure, retry: Retry
+    ) -> int:
+        """Record that reading this version of the file failed; return the attempts so far."""
+        ...
+
+    async def clear_failure(self, file_id: str, version: int) -> None:
+        """Forget the file's failures at this version or older: it was read."""
+        ...
+
+    async def due_failures(self, limit: int, lease_seconds: float) -> list[tuple[str, str]]:
+        """Claim up to `limit` transient failures due for another try: (file id, source id) pairs.
+
+        A claimed failure is not due again for `lease_seconds`, so replicas do not share one.
+        """
         ...
 
     async def indexed_files(self, source_id: str) -> set[str]:

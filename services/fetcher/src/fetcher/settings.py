@@ -25,6 +25,11 @@ class FetcherSettings(CommonSettings, DriveSettings, DirectorySettings):
     # Seconds between polls of every source's change feed, catching what a lost push notification
     # announced; 0 turns polling off. Each replica polls, which is harmless: reads are by cursor.
     fetcher_poll_seconds: float = Field(default=300, ge=0)
+    # Files whose read failed for a passing reason are tried again after FETCHER_RETRY_BASE_SECONDS,
+    # doubling per attempt up to FETCHER_RETRY_MAX_SECONDS; due ones are looked for this often.
+    fetcher_retry_seconds: float = Field(default=30, ge=0)
+    fetcher_retry_base_seconds: float = Field(default=30, gt=0)
+    fetcher_retry_max_seconds: float = Field(default=3600, gt=0)
     # Seconds between copies of Google Groups membership from the Directory API (needs
     # DIRECTORY_API_ENDPOINT, or a key with GOOGLE_SUBJECT, an admin with group read access);
     # 0 turns the copy off, and then groups come only from each caller's identity.

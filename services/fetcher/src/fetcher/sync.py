@@ -9,11 +9,12 @@ from typing import Any
 
 import structlog
 
-from fetcher.files import FOLDER, SHORTCUT, FileFetcher, Limits, removal
+from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
+from fetcher.files import FOLDER, REMOVED, SHORTCUT, Fetched, FileFetcher, Limits, removal
 from fetcher.ports import Drive, Indexed, Publisher, Store
 from fetcher.sharing import refresh_drive, store_access
 from shared import metrics, topics
-from shared.drive import DriveNotFound
+from shared.drive import DriveError, DriveNotFound
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +33,7 @@ class SourceSync:
         publisher: Publisher,
         limits: Limits,
         max_concurrency: int,
+        retry: Retry | None = None,
     ) -> None:
         self._source_id = source_id
         self._drive = drive
@@ -39,6 +41,7 @@ class SourceSync:
         self._publisher = publisher
         self._fetcher = FileFetcher(source_id, drive, store, limits)
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._retry = retry or Retry()
         # (file id, version) handled by this sync: a shortcut and its target must not both publish it.
         self._handled: set[tuple[str, int]] = set()
 
@@ -66,6 +69,25 @@ class SourceSync:
         await _all(self._sync(file, known) for file in files)
         return {file["id"] for file in files} | set(_shortcut_targets(files))
 
+    async def retry(self, file_ids: list[str]) -> None:
+        """Read files again whose last read failed: gone ones are removed, failing ones recorded again."""
+        files: list[File] = []
+        for file_id in file_ids:
+            try:
+                files.append(await self._drive.get_file(file_id))
+            except DriveNotFound:
+                await self._remove(file_id)
+                await self._store.clear_failure(file_id, REMOVED)
+            except DriveError as exc:
+                if not is_files_own(exc):
+                    raise
+                await self._record({"id": file_id}, Failure.from_drive(exc))
+        known = await self._store.indexed([file["id"] for file in files])
+        for file in files:  # indexed meanwhile through a newer change: nothing left to retry
+            if file["id"] in known and known[file["id"]].version >= int(file["version"]):
+                await self._store.clear_failure(file["id"], known[file["id"]].version)
+        await self.apply_files(files)
+
     async def remove_missing(self, listed: set[str]) -> int:
         """Publish a deletion for every indexed file of the source that was not listed; return how many."""
         missing = await self._store.indexed_files(self._source_id) - listed
@@ -74,18 +96,21 @@ class SourceSync:
 
     async def _sync(self, file: File, known: dict[str, Indexed]) -> None:
         async with self._slots:
-            target = await self._resolve(file)
-            if target is None or not self._claim(target, known):
-                return
             started = time.perf_counter()
+            target: File | None = file
             try:
-                if not target.get("trashed"):
-                    await store_access(target, self._drive, self._store)
-                fetched = await self._fetcher.fetch(target, known.get(target["id"]))
-                await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
-            except Exception:
+                target = await self._resolve(file)
+                if target is None or not self._claim(target, known):
+                    return
+                fetched = await self._read(target, known.get(target["id"]))
+            except DriveError as exc:
                 metrics.INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
-                raise
+                if not is_files_own(exc):
+                    raise  # our credentials, not the file: the page stops and the cursor stays
+                await self._record(target or file, Failure.from_drive(exc))
+                return
+            await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
+            await self._store.clear_failure(fetched.event.file_id, fetched.event.version)
         seconds = time.perf_counter() - started
         event = fetched.event
         metrics.INGESTION_SECONDS.labels(event.action.value).observe(seconds)
@@ -98,6 +123,29 @@ class SourceSync:
             bytes=fetched.size,
             seconds=round(seconds, 3),
             reason=event.reason,
+        )
+
+    async def _read(self, file: File, indexed: Indexed | None) -> Fetched:
+        """Store who may read the file, then describe it as one doc.fetched event."""
+        if not file.get("trashed"):
+            await store_access(file, self._drive, self._store)
+        return await self._fetcher.fetch(file, indexed)
+
+    async def _record(self, file: File, failure: Failure) -> None:
+        """Record a failure against the file (the target, for a shortcut) and let the page go on."""
+        version = int(file.get("version") or 0)
+        attempts = await self._store.record_failure(
+            file["id"], self._source_id, version, failure, self._retry
+        )
+        FETCH_FAILURES.labels(failure.kind, failure.error).inc()
+        log.warning(
+            "file.failed",
+            file_id=file["id"],
+            version=version,
+            kind=failure.kind,
+            error=failure.error,
+            reason=failure.reason,
+            attempts=attempts,
         )
 
     def _claim(self, file: File, known: dict[str, Indexed]) -> bool:

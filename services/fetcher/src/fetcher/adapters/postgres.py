@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from fetcher.failures import Failure, Retry
 from fetcher.ports import Indexed
 
 # A version's readers replace those of an older or equal one: equal, so a shared drive's change
@@ -13,6 +14,31 @@ INSERT INTO file_access (file_id, version, readers, reason) VALUES ($1, $2, $3, 
 ON CONFLICT (file_id) DO UPDATE
    SET version = EXCLUDED.version, readers = EXCLUDED.readers, reason = EXCLUDED.reason, updated_at = now()
  WHERE file_access.version <= EXCLUDED.version
+"""
+
+
+# A failure of the same version counts one more attempt; a newer version starts again at one.
+# Transient failures wait base * 2^(attempts - 1) seconds, capped; permanent ones wait for a change.
+_RECORD_FAILURE = """
+INSERT INTO fetch_failures AS f (file_id, source_id, version, kind, reason, next_retry_at)
+VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'transient' THEN now() + make_interval(secs => $6) END)
+ON CONFLICT (file_id) DO UPDATE SET
+    source_id = EXCLUDED.source_id, version = EXCLUDED.version, kind = EXCLUDED.kind,
+    reason = EXCLUDED.reason, last_failed_at = now(),
+    attempts = CASE WHEN f.version = EXCLUDED.version THEN f.attempts + 1 ELSE 1 END,
+    first_failed_at = CASE WHEN f.version = EXCLUDED.version THEN f.first_failed_at ELSE now() END,
+    next_retry_at = CASE WHEN EXCLUDED.kind = 'transient' THEN now() + make_interval(
+        secs => least($7, $6 * 2 ^ (CASE WHEN f.version = EXCLUDED.version THEN f.attempts ELSE 0 END)))
+    END
+WHERE f.version <= EXCLUDED.version
+RETURNING attempts
+"""
+
+_CLAIM_DUE = """
+UPDATE fetch_failures SET next_retry_at = now() + make_interval(secs => $2)
+ WHERE file_id IN (SELECT file_id FROM fetch_failures
+                    WHERE next_retry_at <= now() ORDER BY next_retry_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING file_id, source_id
 """
 
 
@@ -84,3 +110,30 @@ class PostgresStore:
             content_hash,
             text,
         )
+
+    async def record_failure(
+        self, file_id: str, source_id: str, version: int, failure: Failure, retry: Retry
+    ) -> int:
+        """Record that reading this version of the file failed; return the attempts so far."""
+        attempts = await self._pool.fetchval(
+            _RECORD_FAILURE,
+            file_id,
+            source_id,
+            version,
+            failure.kind,
+            failure.reason,
+            retry.base_seconds,
+            retry.max_seconds,
+        )
+        return int(attempts or 0)
+
+    async def clear_failure(self, file_id: str, version: int) -> None:
+        """Forget the file's failures at this version or older: it was read."""
+        await self._pool.execute(
+            "DELETE FROM fetch_failures WHERE file_id = $1 AND version <= $2", file_id, version
+        )
+
+    async def due_failures(self, limit: int, lease_seconds: float) -> list[tuple[str, str]]:
+        """Claim up to `limit` transient failures due for another try: (file id, source id) pairs."""
+        rows = await self._pool.fetch(_CLAIM_DUE, limit, lease_seconds)
+        return [(row["file_id"], row["source_id"]) for row in rows]

@@ -43,6 +43,8 @@ class FakeDrive:
         self.members: dict[str, list[Permission]] = {}
         self.unreadable: set[str] = set()
         self.refusals: dict[str, Exception] = {}  # file id -> what its download raises
+        self.incomplete_search = False
+        self.unlisted: set[str] = set()  # files a listing leaves out although they exist
 
     def put(
         self, file_id: str, mime_type: str = "text/plain", content: bytes = b"text", **fields: Any
@@ -80,10 +82,11 @@ class FakeDrive:
         return ChangesPage(self.log[start:end], str(end) if more else None, None if more else str(end))
 
     async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage:
-        files = [f for f in self.files.values() if not f.get("trashed")]
+        files = [f for f in self.files.values() if not f.get("trashed") and f["id"] not in self.unlisted]
         start = int(page_token or 0)
         more = start + page_size < len(files)
-        return FilesPage(files[start : start + page_size], str(start + page_size) if more else None)
+        token = str(start + page_size) if more else None
+        return FilesPage(files[start : start + page_size], token, self.incomplete_search)
 
     async def get_file(self, file_id: str) -> dict[str, Any]:
         if file_id not in self.files:
@@ -379,7 +382,7 @@ async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, s
     drive.put("kept")
     drive.put("binned", trashed=True)
     store.versions = {"kept": 1, "binned": 1, "vanished": 4}
-    events = (await _handle(drive, store, "reconcile")).by_file()
+    events = (await _handle(drive, store, "reconcile", max_delete_share=1.0)).by_file()
     assert {f: (e.action, e.version) for f, e in events.items()} == {
         "binned": (FetchAction.DELETE, REMOVED),
         "vanished": (FetchAction.DELETE, REMOVED),
@@ -525,3 +528,36 @@ async def test_refused_credentials_stop_the_page_and_keep_the_cursor(
         await _handle(drive, store)
     assert store.tokens[SOURCE] == "0"
     assert store.failures == {}  # not the file's fault: nothing recorded against it
+
+
+async def test_reconcile_deletes_nothing_on_a_listing_drive_marks_incomplete(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("kept")
+    drive.incomplete_search = True
+    store.versions = {"kept": 0, "vanished": 4}
+    events = await _handle(drive, store, "reconcile", max_delete_share=1.0)
+    assert [e.action for e in events.events] == [FetchAction.UPSERT]  # "kept" is newer: fetched
+
+
+async def test_reconcile_confirms_each_missing_file_before_deleting_it(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("flaky")  # exists, but the listing left it out
+    drive.unlisted.add("flaky")
+    store.versions = {"flaky": 1, "vanished": 1}
+    events = await _handle(drive, store, "reconcile", max_delete_share=1.0)
+    assert [(e.file_id, e.action) for e in events.events] == [("vanished", FetchAction.DELETE)]
+
+
+async def test_reconcile_refuses_a_mass_delete_unless_forced(drive: FakeDrive, store: FakeStore) -> None:
+    drive.put("kept")
+    store.versions = {"kept": 1, **{f"gone-{n}": 1 for n in range(9)}}  # 90 % of the index vanished
+    assert (await _handle(drive, store, "reconcile")).events == []
+
+    forced = DriveChanged(
+        source_id=SOURCE, resource_state="reconcile", received_at=datetime.now(UTC), force=True
+    )
+    publisher = FakePublisher()
+    await handle_drive_changed(forced, drive=drive, store=store, publisher=publisher, options=Options())
+    assert sorted(publisher.by_file()) == [f"gone-{n}" for n in range(9)]

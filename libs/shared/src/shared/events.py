@@ -39,6 +39,8 @@ class DriveChanged(Event):
     # A backfill goes one files.list page per message: the next page's token rides on the next
     # message, so notifications queued meanwhile are read between pages, not after the whole pass.
     files_page_token: str | None = None
+    # A reconcile may delete more than its usual share of the index (`drive-index reconcile --force`).
+    force: bool = False
 
 
 class FileMetadata(BaseModel):

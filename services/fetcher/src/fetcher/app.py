@@ -88,6 +88,7 @@ def options_from(settings: FetcherSettings) -> Options:
         max_concurrency=settings.fetcher_max_concurrency,
         page_size=settings.fetcher_changes_page_size,
         retry=Retry(settings.fetcher_retry_base_seconds, settings.fetcher_retry_max_seconds),
+        max_delete_share=settings.fetcher_reconcile_max_delete_share,
     )
 
 

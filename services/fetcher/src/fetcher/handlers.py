@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import structlog
+from prometheus_client import Counter
 
 from fetcher.failures import Retry
 from fetcher.files import Limits
 from fetcher.ports import Drive, Publisher, Store
 from fetcher.sync import SourceSync
-from shared import topics
+from shared import reconcile, topics
 from shared.errors import PermanentError
 from shared.events import DriveChanged
 
 log = structlog.get_logger(__name__)
 
+RECONCILE_REFUSED = Counter(
+    "drive_index_reconcile_refused_total",
+    "Reconciles that deleted nothing: incomplete listing or too many deletions",
+)
 # A claimed retry that neither succeeds nor fails (the process died) is due again after this.
 RETRY_LEASE_SECONDS = 300.0
 
@@ -28,6 +33,7 @@ class Options:
     max_concurrency: int = 4
     page_size: int = 100
     retry: Retry = field(default_factory=Retry)
+    max_delete_share: float = reconcile.DEFAULT_MAX_DELETE_SHARE
 
 
 async def handle_drive_changed(
@@ -51,7 +57,7 @@ async def handle_drive_changed(
                 event, drive=drive, store=store, sync=sync, publisher=publisher, page_size=size
             )
         elif event.resource_state == "reconcile":
-            await scan_files(event, drive=drive, store=store, sync=sync, page_size=size)
+            await reconcile_source(event, drive=drive, store=store, sync=sync, options=options)
         else:
             await read_changes(event.source_id, drive=drive, store=store, sync=sync, page_size=size)
 
@@ -98,23 +104,29 @@ async def backfill_page(
     log.info("files.page_scanned", files=len(page.files), more=page.next_page_token is not None)
 
 
-async def scan_files(
-    event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, page_size: int
+async def reconcile_source(
+    event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, options: Options
 ) -> None:
-    """List every file, fetch those newer than the index, delete indexed files that are gone."""
+    """List every file, fetch those newer than the index, delete indexed files Drive confirms gone."""
     if await store.page_token(event.source_id) is None:
         # Take the cursor first: changes made while listing are then read afterwards, not missed.
         await _start_cursor(event.source_id, drive, store)
-    listed: set[str] = set()
-    page_token: str | None = None
-    while True:
-        page = await drive.list_files(page_token, page_size)
-        listed |= await sync.apply_files(page.files)
-        page_token = page.next_page_token
-        if not page_token:
-            break
-    removed = await sync.remove_missing(listed)
-    log.info("files.scanned", files=len(listed), removed=removed)
+    indexed = await store.indexed_files(event.source_id)
+    found = await reconcile.plan(
+        drive,
+        indexed,
+        max_delete_share=options.max_delete_share,
+        force=event.force,
+        page_size=options.page_size,
+    )
+    await sync.apply_files(found.files)
+    if found.may_delete:
+        await sync.remove(found.gone)
+    elif found.refusal:
+        RECONCILE_REFUSED.inc()
+        log.error("reconcile.refused", reason=found.refusal, candidates=len(found.gone))
+    removed = len(found.gone) if found.may_delete else 0
+    log.info("files.reconciled", files=len(found.listed), removed=removed, still_there=len(found.kept))
 
 
 async def _start_cursor(source_id: str, drive: Drive, store: Store) -> None:

@@ -27,6 +27,8 @@ class FetcherSettings(CommonSettings, DriveSettings, DirectorySettings):
     fetcher_poll_seconds: float = Field(default=300, ge=0)
     # Files whose read failed for a passing reason are tried again after FETCHER_RETRY_BASE_SECONDS,
     # doubling per attempt up to FETCHER_RETRY_MAX_SECONDS; due ones are looked for this often.
+    # A reconcile deletes at most this share of a source's indexed files unless forced.
+    fetcher_reconcile_max_delete_share: float = Field(default=0.1, ge=0, le=1)
     fetcher_retry_seconds: float = Field(default=30, ge=0)
     fetcher_retry_base_seconds: float = Field(default=30, gt=0)
     fetcher_retry_max_seconds: float = Field(default=3600, gt=0)

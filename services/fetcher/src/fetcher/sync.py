@@ -88,11 +88,9 @@ class SourceSync:
                 await self._store.clear_failure(file["id"], known[file["id"]].version)
         await self.apply_files(files)
 
-    async def remove_missing(self, listed: set[str]) -> int:
-        """Publish a deletion for every indexed file of the source that was not listed; return how many."""
-        missing = await self._store.indexed_files(self._source_id) - listed
-        await _all(self._remove(file_id) for file_id in missing)
-        return len(missing)
+    async def remove(self, file_ids: list[str]) -> None:
+        """Publish a deletion for each of these files."""
+        await _all(self._remove(file_id) for file_id in file_ids)
 
     async def _sync(self, file: File, known: dict[str, Indexed]) -> None:
         async with self._slots:

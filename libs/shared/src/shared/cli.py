@@ -3,7 +3,8 @@
 drive-index migrate            apply db/migrations
 drive-index topics             create the Kafka topics and their dead-letter topics
 drive-index watch start|renew|stop|list
-drive-index backfill|reconcile queue a full pass over a source's files
+drive-index backfill|reconcile queue a full pass over a source's files (reconcile --dry-run shows it)
+drive-index status FILE         what the index knows about one file
 drive-index search "query"     ask the search service (with DRIVE_INDEX_API_KEY when set)
 drive-index groups sync         copy Google Groups membership from the Directory API
 drive-index apikey create|list|revoke   API keys for search's service callers
@@ -57,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     ):
         pass_cmd = sub.add_parser(name, help=f"queue a pass that will {what}")
         pass_cmd.add_argument("--source", default="default")
+    reconcile = sub.choices["reconcile"]
+    reconcile.add_argument(
+        "--dry-run", action="store_true", help="print what would be deleted; change nothing"
+    )
+    reconcile.add_argument("--force", action="store_true", help="delete even more than --max-delete-share")
+    reconcile.add_argument(
+        "--max-delete-share",
+        type=float,
+        default=float(os.environ.get("FETCHER_RECONCILE_MAX_DELETE_SHARE", "0.1")),
+        help="without --force, delete at most this share of the indexed files (the fetcher's setting)",
+    )
+    status = sub.add_parser("status", help="what the index knows about one file, and why it is (not) found")
+    status.add_argument("file_id")
 
     search = sub.add_parser("search", help="search the index")
     search.add_argument("query")

@@ -75,9 +75,29 @@ async def migrate_command(args: argparse.Namespace) -> int:
 
 async def topics_command(args: argparse.Namespace) -> int:
     settings = load(CommonSettings)
+    layout = settings.topic_layout()
+    if getattr(args, "partitions", None):  # --partitions overrides KAFKA_PARTITIONS
+        layout = topics.Layout(args.partitions, layout.replication_factor, layout.min_insync_replicas)
     names = [topics.with_prefix(settings.kafka_topic_prefix, t) for t in topics.ALL]
-    await kafka.ensure_topics(settings.kafka_bootstrap_servers, names, args.partitions)
-    print("topics ready: " + ", ".join(n for name in names for n in (name, topics.dead_letter(name))))
+    states = await kafka.ensure_topics(settings, names, layout)
+    print_rows(
+        [
+            {
+                "topic": s.name,
+                "partitions": s.partitions,
+                "replicas": s.replication_factor,
+                "min.insync.replicas": "?" if s.min_insync_replicas is None else s.min_insync_replicas,
+                "short of the settings": ", ".join(s.short_of(layout)) or "-",
+            }
+            for s in states
+        ]
+    )
+    if any(s.short_of(layout) for s in states):
+        raise checks.CheckFailedError(
+            "some topics existed before with less than the settings ask and were left as they are:"
+            " add partitions with kafka-topics.sh --alter, replicas with kafka-reassign-partitions.sh,"
+            " min.insync.replicas with kafka-configs.sh --alter"
+        )
     return 0
 
 
@@ -124,12 +144,14 @@ def _channel_row(channel: watch.Channel) -> dict[str, object]:
     }
 
 
-async def _queue_pass(source_id: str, state: str) -> int:
+async def _queue_pass(source_id: str, state: str, *, force: bool = False) -> int:
     settings = load(CommonSettings)
     producer = kafka.producer_from(settings)
     await producer.start()
     try:
-        event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))
+        event = DriveChanged(
+            source_id=source_id, resource_state=state, received_at=datetime.now(UTC), force=force
+        )
         await kafka.Publisher(producer, settings.kafka_topic_prefix).publish(
             topics.DRIVE_CHANGED, source_id, event
         )
@@ -144,7 +166,38 @@ async def backfill_command(args: argparse.Namespace) -> int:
 
 
 async def reconcile_command(args: argparse.Namespace) -> int:
-    return await _queue_pass(args.source, "reconcile")
+    if args.dry_run:
+        return await _reconcile_plan(args)
+    return await _queue_pass(args.source, "reconcile", force=args.force)
+
+
+async def _reconcile_plan(args: argparse.Namespace) -> int:
+    """Print what a reconcile of the source would delete, changing nothing."""
+    from shared import reconcile
+    from shared.drive import DriveClient, DriveSettings
+
+    async with _pool() as pool, DriveClient.from_settings(load(DriveSettings)) as drive:
+        rows = await pool.fetch("SELECT file_id FROM documents WHERE source_id = $1", args.source)
+        indexed = {row["file_id"] for row in rows}
+        print(f"listing every file of source {args.source!r} ({len(indexed)} indexed)...", flush=True)
+        plan = await reconcile.plan(drive, indexed, max_delete_share=args.max_delete_share, force=args.force)
+    print(f"listed {len(plan.listed)} files; {len(plan.gone) + len(plan.kept)} indexed files were not listed")
+    print(f"  still in Drive (kept): {len(plan.kept)}")
+    print(f"  gone from Drive (would delete): {len(plan.gone)}")
+    for file_id in plan.gone[:20]:
+        print(f"    {file_id}")
+    if len(plan.gone) > 20:
+        print(f"    ... and {len(plan.gone) - 20} more")
+    print(f"refused: {plan.refusal}" if plan.refusal else "a reconcile would do this")
+    return 0
+
+
+async def status_command(args: argparse.Namespace) -> int:
+    from shared import status
+
+    async with _pool() as pool, pool.acquire() as connection:
+        print(status.render(args.file_id, await status.file_status(connection, args.file_id)))
+    return 0
 
 
 async def search_command(args: argparse.Namespace) -> int:

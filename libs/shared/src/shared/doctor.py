@@ -60,9 +60,31 @@ async def _database(settings: CommonSettings) -> int:
             checks.fail("migrations", f"{pending} pending: run `drive-index migrate`")
             return 1
         checks.ok("migrations", f"{applied} applied")
+        await _failing_files(connection)
         return await _channels(connection)
     finally:
         await connection.close()
+
+
+async def _failing_files(connection: asyncpg.Connection) -> None:
+    """Warn about files the fetcher could not read, and indexed files nobody can find."""
+    rows = await connection.fetch(
+        "SELECT kind, count(*) AS files, min(first_failed_at) AS since FROM fetch_failures GROUP BY kind"
+    )
+    for row in rows:
+        advice = "retried on a schedule" if row["kind"] == "transient" else "retried when the file changes"
+        checks.warn(
+            f"{row['files']} file(s) failing ({row['kind']})",
+            f"since {row['since']:%Y-%m-%d %H:%M}, {advice}; `drive-index status FILE` tells why",
+        )
+    unreadable = await connection.fetchval("SELECT count(*) FROM file_access WHERE reason IS NOT NULL")
+    if unreadable:
+        checks.warn(
+            f"{unreadable} file(s) visible to nobody",
+            "their permissions could not be read; give the service account access to their sharing",
+        )
+    if not rows and not unreadable:
+        checks.ok("files", "none failing")
 
 
 async def _channels(connection: asyncpg.Connection) -> int:

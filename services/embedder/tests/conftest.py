@@ -79,14 +79,17 @@ class Harness:
         self, file_id: str, version: int, action: FetchAction = FetchAction.UPSERT, **fields: Any
     ) -> DocFetched:
         """A doc.fetched event for the file; upserts carry the handbook unless told otherwise."""
-        defaults: dict[str, Any] = {"metadata": self.metadata(), "source_id": "source-embedder-tests"}
+        defaults: dict[str, Any] = {
+            "metadata": self.metadata(),
+            "source_id": "source-embedder-tests",
+            "fetched_at": datetime.now(UTC),
+        }
         if action == FetchAction.UPSERT and "text_ref" not in fields:
             defaults["text"] = HANDBOOK
         return DocFetched(
             file_id=file_id,
             action=action,
             version=version,
-            fetched_at=datetime.now(UTC),
             **{**defaults, **fields},
         )
 

@@ -10,6 +10,7 @@ import pytest
 
 from embedder.chunking import embedding_input
 from embedder.handlers import document_row
+from embedder.ports import Deletion
 from shared import topics
 from shared.embeddings import HashingEmbedder, hashed_bag_of_words
 from shared.errors import PermanentError
@@ -220,9 +221,10 @@ async def test_the_store_itself_refuses_to_overwrite_a_newer_version(harness: Ha
     chunks = await harness.chunks(file_id)
     older = document_row(harness.event(file_id, 8, metadata=harness.metadata("Older")))
 
-    assert not await harness.store.replace(older, [])
+    async with harness.store.replacing(older) as writer:
+        assert writer is None
     assert not await harness.store.update_metadata(older)
-    assert not await harness.store.delete(file_id, 8)
+    assert await harness.store.delete(file_id, older.source_id, 8, older.fetched_at) == Deletion.STALE
     document = await harness.document(file_id)
     assert document is not None
     assert (document["version"], document["name"]) == (9, "Handbook")

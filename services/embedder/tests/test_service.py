@@ -66,19 +66,15 @@ async def _read(kafka_bootstrap: str, topic: str, count: int) -> list[Any]:
     return records
 
 
-def _event(file_id: str, text: str, **fields: Any) -> DocFetched:
+def _event(file_id: str, text: str | None, **fields: Any) -> DocFetched:
     defaults: dict[str, Any] = {
         "metadata": FileMetadata(name="Notes", mime_type="text/markdown"),
         "text": text,
+        "action": FetchAction.UPSERT,
+        "version": 1,
+        "fetched_at": datetime.now(UTC),
     }
-    return DocFetched(
-        source_id="source-embedder-service",
-        file_id=file_id,
-        action=FetchAction.UPSERT,
-        version=1,
-        fetched_at=datetime.now(UTC),
-        **{**defaults, **fields},
-    )
+    return DocFetched(source_id="source-embedder-service", file_id=file_id, **{**defaults, **fields})
 
 
 async def test_doc_fetched_becomes_chunks_in_pgvector_and_chunks_embedded(
@@ -117,6 +113,28 @@ async def test_an_event_that_cannot_be_indexed_goes_to_the_dead_letter_topic(
         == "PermanentError: the upsert event carries no metadata"
     )
     assert kafka.header_value(parked.headers, "dlq.attempts") == "1"
+
+
+async def test_a_replayed_upsert_after_a_delete_does_not_resurrect_the_file(
+    service: Any, publisher: kafka.Publisher, pool: asyncpg.Pool, kafka_bootstrap: str, topics_created: str
+) -> None:
+    file_id = f"file-{uuid.uuid4().hex[:12]}"
+    upsert = _event(file_id, "# Notes\n\nThis file is trashed later.")
+    trash = _event(file_id, None, action=FetchAction.DELETE, version=2)
+    doc_fetched = topics.with_prefix(topics_created, topics.DOC_FETCHED)
+    await publisher.publish(topics.DOC_FETCHED, file_id, upsert)
+    await publisher.publish(topics.DOC_FETCHED, file_id, trash)
+    # The upsert's exact bytes again, as a dead-letter replay or a zombie producer sends them;
+    # then the trash once more, whose announcement shows the replay was handled before it.
+    await publisher.send(doc_fetched, file_id.encode(), upsert.to_bytes())
+    await publisher.publish(topics.DOC_FETCHED, file_id, trash)
+
+    records = await _read(kafka_bootstrap, topics.with_prefix(topics_created, topics.CHUNKS_EMBEDDED), 3)
+    announced = [ChunksEmbedded.model_validate_json(r.value) for r in records]
+    assert [(a.action, a.version) for a in announced] == [("upsert", 1), ("delete", 2), ("delete", 2)]
+    assert await pool.fetchval("SELECT count(*) FROM documents WHERE file_id = $1", file_id) == 0
+    assert await pool.fetchval("SELECT count(*) FROM chunks WHERE file_id = $1", file_id) == 0
+    assert await pool.fetchval("SELECT version FROM tombstones WHERE file_id = $1", file_id) == 2
 
 
 def test_settings_refuse_an_overlap_over_half_the_chunk(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ SOURCES = (
     ("indexed", "documents"),
     ("who may find it", "file_access"),
     ("failing", "fetch_failures"),
-    ("deleted", "deleted_files"),
+    ("deleted", "tombstones"),
 )
 
 
@@ -31,6 +31,12 @@ async def file_status(connection: asyncpg.Connection, file_id: str) -> dict[str,
         query = f"SELECT to_jsonb(t) - 'file_id' FROM {table} t WHERE file_id = $1"
         row = await connection.fetchval(query, file_id)
         found[label] = json.loads(row) if row else None
+    sources = await connection.fetchval(
+        """SELECT jsonb_object_agg(source_id, CASE WHEN removed THEN 'no longer' ELSE 'yes' END)
+             FROM document_sources WHERE file_id = $1""",
+        file_id,
+    )
+    found["seen through sources"] = json.loads(sources) if sources else None
     chunks = await connection.fetchval("SELECT count(*) FROM chunks WHERE file_id = $1", file_id)
     if found.get("indexed") is not None:
         found["indexed"] = {**(found["indexed"] or {}), "chunks": chunks}

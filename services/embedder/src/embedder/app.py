@@ -64,7 +64,11 @@ def embedding_model(settings: EmbedderSettings, injected: Embedder | None) -> Cl
         started = time.perf_counter()
         # Loading the local model takes seconds of CPU: keep the event loop free meanwhile.
         embedder: Embedder = (
-            injected if injected is not None else await asyncio.to_thread(from_settings, settings)
+            injected
+            if injected is not None
+            else await asyncio.to_thread(
+                from_settings, settings, timeout_seconds=settings.embedder_embed_timeout_seconds
+            )
         )
         app[EMBEDDER] = embedder
         app[CHECKS]["model"] = _loaded(embedder)
@@ -92,7 +96,12 @@ def _loaded(embedder: Embedder) -> Check:
 
 def handler_factory(settings: EmbedderSettings) -> Callable[[web.Application], Handler[DocFetched]]:
     """Bind the doc.fetched handler to the app's model, pool and publisher."""
-    chunking = Chunking(settings.embedder_chunk_tokens, settings.embedder_chunk_overlap_tokens)
+    chunking = Chunking(
+        max_tokens=settings.embedder_chunk_tokens,
+        overlap_tokens=settings.embedder_chunk_overlap_tokens,
+        max_chunks=settings.embedder_max_chunks_per_file,
+        batch_size=settings.embedder_batch_size,
+    )
 
     def make(app: web.Application) -> Handler[DocFetched]:
         store = PostgresIndexStore(app[POOL])

@@ -10,7 +10,7 @@ of headings above it, which is also embedded with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 TokenCounter = Callable[[str], int]
@@ -66,22 +66,29 @@ def chunk_text(
     text: str, count_tokens: TokenCounter, *, max_tokens: int = 200, overlap_tokens: int = 30
 ) -> list[Chunk]:
     """Cut `text` into chunks of at most `max_tokens` (as `count_tokens` counts) with overlap."""
+    return list(iter_chunks(text, count_tokens, max_tokens=max_tokens, overlap_tokens=overlap_tokens))
+
+
+def iter_chunks(
+    text: str, count_tokens: TokenCounter, *, max_tokens: int = 200, overlap_tokens: int = 30
+) -> Iterator[Chunk]:
+    """Yield `chunk_text`'s chunks one by one: a caller that stops early counts no further tokens."""
     if overlap_tokens * 2 > max_tokens:
         raise ValueError("overlap_tokens must be at most half of max_tokens")
-    chunks: list[Chunk] = []
+    position = 0
     for section in split_sections(text):
         heading = section.heading
         # The heading path is embedded with every chunk, so it takes its share of the budget.
         budget = max(max_tokens - (count_tokens(heading) if heading else 0), max_tokens // 2)
-        pieces = [
+        pieces = (
             p
             for paragraph in section.paragraphs
             for p in split_piece(paragraph, "\n\n", count_tokens, budget)
-        ]
+        )
         for body in pack(pieces, budget, min(overlap_tokens, budget // 2), count_tokens):
             tokens = count_tokens(embedding_input(heading, body))
-            chunks.append(Chunk(position=len(chunks), heading=heading, text=body, token_count=tokens))
-    return chunks
+            yield Chunk(position=position, heading=heading, text=body, token_count=tokens)
+            position += 1
 
 
 def split_sections(text: str) -> list[Section]:
@@ -147,7 +154,7 @@ def _split_characters(text: str, joiner: str, count_tokens: TokenCounter, budget
     ]
 
 
-def pack(pieces: list[Piece], budget: int, overlap: int, count_tokens: TokenCounter) -> Iterator[str]:
+def pack(pieces: Iterable[Piece], budget: int, overlap: int, count_tokens: TokenCounter) -> Iterator[str]:
     """Join consecutive pieces into texts within `budget`, each starting with the last one's tail."""
     current: list[Piece] = []
     size = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from shared.embeddings import DEFAULT_TIMEOUT_SECONDS
 from shared.settings import CommonSettings, EmbeddingSettings
 
 
@@ -15,6 +16,13 @@ class EmbedderSettings(CommonSettings, EmbeddingSettings):
     embedder_chunk_tokens: int = Field(default=200, ge=16)
     # Tokens a chunk repeats from the end of the previous one, so a sentence cut in two is found.
     embedder_chunk_overlap_tokens: int = Field(default=30, ge=0)
+    # Chunks kept of one file; the rest of its text is not searchable, and the file says so.
+    embedder_max_chunks_per_file: int = Field(default=2000, ge=1)
+    # Chunks per embedding call and per write (at most the provider's own batch limit): what
+    # a file costs in memory at once, however large it is.
+    embedder_batch_size: int = Field(default=64, ge=1)
+    # Longest one embedding call may take: one Cohere request, or one local forward pass.
+    embedder_embed_timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
 
     @model_validator(mode="after")
     def _overlap_below_budget(self) -> EmbedderSettings:

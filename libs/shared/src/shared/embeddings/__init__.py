@@ -1,14 +1,27 @@
 """Embedding providers behind one interface; the wiring picks one from EMBEDDING_PROVIDER."""
 
-from shared.embeddings.base import Embedder, Vector, batch_indices
+from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Embedder, Vector, batch_indices
 from shared.embeddings.hashing import HashingEmbedder, hashed_bag_of_words
 from shared.settings import EmbeddingSettings, SettingsError
 
-__all__ = ["Embedder", "HashingEmbedder", "Vector", "batch_indices", "from_settings", "hashed_bag_of_words"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "Embedder",
+    "HashingEmbedder",
+    "Vector",
+    "batch_indices",
+    "from_settings",
+    "hashed_bag_of_words",
+]
 
 
-def from_settings(settings: EmbeddingSettings) -> Embedder:
-    """Build the configured provider; the local model loads here (seconds: call it off the loop)."""
+def from_settings(
+    settings: EmbeddingSettings, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+) -> Embedder:
+    """Build the configured provider; the local model loads here (seconds: call it off the loop).
+
+    `timeout_seconds` bounds each embedding call: one Cohere request, one local forward pass.
+    """
     if settings.embedding_provider == "cohere":
         if not settings.cohere_api_key:
             raise SettingsError("COHERE_API_KEY is not set (needed with EMBEDDING_PROVIDER=cohere)")
@@ -20,7 +33,8 @@ def from_settings(settings: EmbeddingSettings) -> Embedder:
             model=settings.cohere_model,
             dimensions=settings.cohere_dimensions,
             base_url=settings.cohere_base_url,
+            timeout_seconds=timeout_seconds,
         )
     from shared.embeddings.local import LocalEmbedder
 
-    return LocalEmbedder.load()
+    return LocalEmbedder.load(timeout_seconds=timeout_seconds)

@@ -10,6 +10,9 @@ import numpy.typing as npt
 
 Vector = npt.NDArray[np.float32]
 
+# Longest one embedding call may take (one Cohere request, one local forward pass) unless told.
+DEFAULT_TIMEOUT_SECONDS = 60.0
+
 
 class Embedder(Protocol):
     """Turn texts into vectors; documents and queries may be embedded differently (Cohere does)."""

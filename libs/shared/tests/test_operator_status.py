@@ -28,6 +28,7 @@ async def index(pool: asyncpg.Pool, source: str, file_id: str, **columns: object
         f"{file_id}.txt",
         columns.get("skip_reason"),
     )
+    await pool.execute("INSERT INTO document_sources (file_id, source_id) VALUES ($1, $2)", file_id, source)
 
 
 async def test_status_says_why_a_file_is_or_is_not_found(pool: asyncpg.Pool) -> None:

@@ -154,6 +154,11 @@ class Pipeline:
             int(str(columns.get("version", file["version"]))),
             columns.get("content_hash"),
         )
+        await self.pool.execute(
+            "INSERT INTO document_sources (file_id, source_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            file["id"],
+            self.source_id,
+        )
 
 
 @pytest.fixture

@@ -209,8 +209,13 @@ async def test_cursor_is_not_moved_when_publishing_fails_so_redelivery_fetches_a
 
 
 async def test_reconcile_fetches_what_is_newer_and_deletes_what_is_gone(
-    service: Client, pipeline: Pipeline, drive_control: EmulatorControl
+    start_service: ServiceFactory, pipeline: Pipeline, drive_control: EmulatorControl
 ) -> None:
+    async with start_service(FETCHER_RECONCILE_MAX_DELETE_SHARE="1"):  # one of two indexed files goes
+        await _reconcile(pipeline, drive_control)
+
+
+async def _reconcile(pipeline: Pipeline, drive_control: EmulatorControl) -> None:
     indexed = drive_control.create_doc("Indexed", "# Indexed")
     fresh = drive_control.create_doc("Fresh", "# Fresh")
     drive_control.create_shortcut("Link to fresh", fresh["id"])

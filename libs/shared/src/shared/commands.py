@@ -177,7 +177,9 @@ async def _reconcile_plan(args: argparse.Namespace) -> int:
     from shared.drive import DriveClient, DriveSettings
 
     async with _pool() as pool, DriveClient.from_settings(load(DriveSettings)) as drive:
-        rows = await pool.fetch("SELECT file_id FROM documents WHERE source_id = $1", args.source)
+        rows = await pool.fetch(
+            "SELECT file_id FROM document_sources WHERE source_id = $1 AND NOT removed", args.source
+        )
         indexed = {row["file_id"] for row in rows}
         print(f"listing every file of source {args.source!r} ({len(indexed)} indexed)...", flush=True)
         plan = await reconcile.plan(drive, indexed, max_delete_share=args.max_delete_share, force=args.force)

@@ -59,7 +59,8 @@ async def list_all(drive: Listing, page_size: int = 100) -> tuple[list[dict[str,
 
 async def confirm_gone(drive: Listing, candidates: Iterable[str]) -> tuple[list[str], list[str]]:
     """Split candidates into those Drive says are gone (404 or trashed) and those it still has."""
-    gone, kept = [], []
+    gone: list[str] = []
+    kept: list[str] = []
     for file_id in sorted(candidates):
         try:
             file = await drive.get_file(file_id)

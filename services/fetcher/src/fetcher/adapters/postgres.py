@@ -95,9 +95,9 @@ class PostgresStore:
         return {row["file_id"]: row["version"] for row in rows}
 
     async def indexed_files(self, source_id: str) -> set[str]:
-        """Return the ids of the source's files that are in the index and not trashed."""
+        """Return the ids of the indexed files the source still shows."""
         rows = await self._pool.fetch(
-            "SELECT file_id FROM documents WHERE source_id = $1 AND NOT trashed", source_id
+            "SELECT file_id FROM document_sources WHERE source_id = $1 AND NOT removed", source_id
         )
         return {row["file_id"] for row in rows}
 

@@ -25,7 +25,7 @@ IDENTITY_HEADERS = ("X-Forwarded-Email", "X-Forwarded-Groups")
 SKIP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
 UPSTREAM = web.AppKey("upstream", str)
-USERS = web.AppKey("users", tuple)
+USERS = web.AppKey("users", tuple[str, ...])
 SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
@@ -67,11 +67,9 @@ async def list_users(request: web.Request) -> web.Response:
 
 
 async def sign_in_as(request: web.Request) -> web.Response:
-    email = request.query.get("email", "")
-    if email not in request.app[USERS]:
-        raise web.HTTPBadRequest(
-            text=f"unknown user; pick one at /_dev/users: {', '.join(request.app[USERS])}"
-        )
+    email, users = request.query.get("email", ""), request.app[USERS]
+    if email not in users:
+        raise web.HTTPBadRequest(text=f"unknown user; pick one at /_dev/users: {', '.join(users)}")
     response = web.HTTPFound("/")
     response.set_cookie(COOKIE, email, httponly=True, samesite="Strict")
     raise response

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--dir", type=Path, default=db.default_migrations_dir())
 
     topics_cmd = sub.add_parser("topics", help="create the pipeline topics and dead-letter topics")
-    topics_cmd.add_argument("--partitions", type=int, default=4)
+    topics_cmd.add_argument("--partitions", type=int, default=None, help="default: KAFKA_PARTITIONS")
 
     watch = sub.add_parser("watch", help="manage Drive push-notification channels")
     watch_sub = watch.add_subparsers(dest="action", required=True)

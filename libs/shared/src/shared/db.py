@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import structlog
@@ -14,6 +15,8 @@ log = structlog.get_logger(__name__)
 
 # Any constant works; it only has to be the same for every process that migrates this database.
 _MIGRATION_LOCK = 7_311_402_118
+# How much longer than the server's statement_timeout the client waits for an answer.
+COMMAND_TIMEOUT_MARGIN_SECONDS = 5.0
 
 
 class MigrationError(RuntimeError):
@@ -27,11 +30,31 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         raise MigrationError("the vector extension is missing: run `drive-index migrate` first") from exc
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool whose connections read and write pgvector values as numpy arrays."""
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, statement_timeout_ms: int = 0
+) -> asyncpg.Pool:
+    """Open a pool whose connections read and write pgvector values as numpy arrays.
+
+    With `statement_timeout_ms`, the server cancels any longer statement, and the client gives up
+    on an answer a little later still (a hung connection, a partitioned network). TLS comes from
+    the DSN (`sslmode`, `sslrootcert`) or PGSSLMODE / PGSSLROOTCERT.
+    """
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, **timeouts(statement_timeout_ms)
+    )
     assert pool is not None
     return pool
+
+
+def timeouts(statement_timeout_ms: int) -> dict[str, Any]:
+    """Say how asyncpg bounds every statement of a connection (0: no bound)."""
+    if statement_timeout_ms <= 0:
+        return {}
+    return {
+        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+        # The server's error names the statement that was too slow; the client's is the backstop.
+        "command_timeout": statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_SECONDS,
+    }
 
 
 def default_migrations_dir() -> Path:

@@ -16,6 +16,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.access import Permission
+from shared.backoff import Backoff
 from shared.drive_errors import (
     DRIVE_ERRORS,
     DriveError,
@@ -26,7 +27,7 @@ from shared.drive_errors import (
     DriveUnauthorized,
     DriveUnavailable,
 )
-from shared.drive_http import Backoff, Executor, HttpFactory, http_factory, load_credentials
+from shared.drive_http import Executor, HttpFactory, http_factory, load_credentials
 from shared.metrics import DRIVE_REQUESTS
 
 __all__ = [

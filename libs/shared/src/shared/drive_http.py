@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import queue
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httplib2
@@ -22,6 +20,7 @@ from googleapiclient.http import HttpRequest
 from opentelemetry import trace
 from prometheus_client import Counter
 
+from shared.backoff import Backoff
 from shared.drive_errors import ErrorKinds, GoogleApiError, classify
 
 log = structlog.get_logger(__name__)
@@ -69,18 +68,6 @@ class HttpPool:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How often and how patiently to retry: full jitter up to an exponentially growing cap."""
-
-    max_retries: int
-    base_seconds: float
-    max_seconds: float
-
-    def delay(self, attempt: int) -> float:
-        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2**attempt))
 
 
 class Executor:

@@ -1,45 +1,66 @@
-"""Publishing and consuming pipeline events: the one consume loop every service uses.
+"""Kafka clients made from the settings, publishing, and the topics every stack needs.
 
-Each message is decoded, validated, handled inside a process span that continues the producer's
-trace, and committed only once its work is done or parked in the dead-letter topic.
+Producers, consumers and the admin client take their address and security from `client_options`
+alone, so TLS or SASL is configured in one place. The consume loop lives in `shared.consume`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import random
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
-from pydantic import ValidationError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.helpers import create_ssl_context
 
-from shared import metrics, topics
-from shared.errors import is_retriable
+from shared import topics
+from shared.consume import ConsumeLoop, Handler, Headers, header_value
 from shared.events import Event
 from shared.settings import CommonSettings
 
+__all__ = [
+    "ConsumeLoop",
+    "Handler",
+    "Headers",
+    "Publisher",
+    "TopicState",
+    "admin_from",
+    "client_options",
+    "consumer_from",
+    "ensure_topics",
+    "header_value",
+    "producer_from",
+]
+
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer(__name__)
 
-E = TypeVar("E", bound=Event)
-Handler = Callable[[E], Awaitable[None]]
-Headers = Sequence[tuple[str, bytes]]
+MIN_INSYNC_REPLICAS = "min.insync.replicas"
 
-MAX_BACKOFF_SECONDS = 30.0
+
+def client_options(settings: CommonSettings) -> dict[str, Any]:
+    """Say how every Kafka client reaches and authenticates to the brokers."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol.endswith("SSL"):
+        cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        options["ssl_context"] = create_ssl_context(cafile=cafile)  # verifies the broker's name
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password
+    return options
 
 
 def producer_from(settings: CommonSettings) -> AIOKafkaProducer:
     """Make a producer that only reports success once every in-sync replica has the message."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
         linger_ms=5,
@@ -52,12 +73,19 @@ def consumer_from(settings: CommonSettings, topic: str, group_id: str) -> AIOKaf
     """Make a consumer that commits by hand, after the work of each message is durable."""
     return AIOKafkaConsumer(
         topics.with_prefix(settings.kafka_topic_prefix, topic),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=f"{settings.kafka_topic_prefix}{group_id}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_interval_ms=600_000,
+        max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
     )
+
+
+def admin_from(connection: str | CommonSettings) -> AIOKafkaAdminClient:
+    """Make an admin client: from the settings, or a plaintext bootstrap address (dev, tests)."""
+    if isinstance(connection, str):
+        return AIOKafkaAdminClient(bootstrap_servers=connection)
+    return AIOKafkaAdminClient(**client_options(connection))
 
 
 class Publisher:
@@ -75,130 +103,78 @@ class Publisher:
         await self.producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
 
 
-async def ensure_topics(bootstrap_servers: str, names: Sequence[str], partitions: int = 4) -> None:
-    """Create the topics (and their dead-letter topics) that do not exist yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+@dataclass(frozen=True)
+class TopicState:
+    """A topic as the broker describes it."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    min_insync_replicas: int | None  # None: the broker did not say
+
+    def short_of(self, layout: topics.Layout) -> list[str]:
+        """Say where this topic falls short of `layout` (existing topics are never changed)."""
+        wanted = (
+            ("partitions", self.partitions, layout.partitions),
+            ("replication factor", self.replication_factor, layout.replication_factor),
+            (MIN_INSYNC_REPLICAS, self.min_insync_replicas, layout.min_insync_replicas),
+        )
+        return [f"{what} {has} < {want}" for what, has, want in wanted if has is not None and has < want]
+
+
+async def ensure_topics(
+    connection: str | CommonSettings, names: Sequence[str], layout: topics.Layout | None = None
+) -> list[TopicState]:
+    """Create the topics (and their dead-letter topics) that do not exist yet; describe them all.
+
+    `connection` is settings (their security, and their layout unless one is given) or a plaintext
+    bootstrap address with the dev layout.
+    """
+    if layout is None:
+        layout = topics.DEV_LAYOUT if isinstance(connection, str) else connection.topic_layout()
+    wanted = [n for name in names for n in (name, topics.dead_letter(name))]
+    admin = admin_from(connection)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [n for name in names for n in (name, topics.dead_letter(name))]
         missing = [
-            NewTopic(n, num_partitions=partitions, replication_factor=1) for n in wanted if n not in existing
+            NewTopic(n, layout.partitions, layout.replication_factor, topic_configs=layout.topic_configs())
+            for n in wanted
+            if n not in existing
         ]
         if missing:
-            # Another process may create them first.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+            _raise_errors(await admin.create_topics(missing))
+            log.info("topics.created", topics=[t.name for t in missing], **layout.__dict__)
+        return await describe_topics(admin, wanted)
     finally:
         await admin.close()
 
 
-class ConsumeLoop:
-    """Run `handler` for every message of one topic, at least once, in order within a partition."""
-
-    def __init__(
-        self,
-        consumer: AIOKafkaConsumer,
-        model: type[E],
-        handler: Handler[E],
-        publisher: Publisher,
-        *,
-        max_attempts: int = 8,
-        backoff_seconds: float = 0.5,
-    ) -> None:
-        self.consumer = consumer
-        self.model = model
-        self.handler = handler
-        self.publisher = publisher
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-
-    async def run(self) -> None:
-        """Consume until cancelled; an uncommitted message is redelivered after a restart."""
-        async for record in self.consumer:
-            await self.process(record)
-            position = TopicPartition(record.topic, record.partition)
-            await self.consumer.commit({position: record.offset + 1})
-
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-        parent = propagate.extract(headers)
-        with (
-            tracer.start_as_current_span(
-                f"{record.topic} process",
-                context=parent,
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": record.topic,
-                    "messaging.kafka.message.key": (record.key or b"").decode(errors="replace"),
-                    "messaging.kafka.destination.partition": record.partition,
-                    "messaging.kafka.message.offset": record.offset,
-                },
-            ) as span,
-            structlog.contextvars.bound_contextvars(
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=(record.key or b"").decode(errors="replace"),
-            ),
-        ):
-            await self._handle(record, span)
-
-    async def _handle(self, record: ConsumerRecord[bytes, bytes], span: trace.Span) -> None:
-        started = time.perf_counter()
-        try:
-            event = self.model.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            await self._dead_letter(record, exc, attempts=1, span=span)
-            return
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                await self.handler(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not is_retriable(exc) or attempt == self.max_attempts:
-                    await self._dead_letter(record, exc, attempts=attempt, span=span)
-                    return
-                delay = min(self.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-                delay *= random.uniform(0.5, 1.5)  # jitter: restarted consumers do not retry in lockstep
-                log.warning("message.retry", attempt=attempt, delay=round(delay, 2), error=repr(exc))
-                metrics.MESSAGES.labels(record.topic, "retried").inc()
-                await asyncio.sleep(delay)
-            else:
-                metrics.MESSAGES.labels(record.topic, "ok").inc()
-                metrics.HANDLER_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
-                return
-
-    async def _dead_letter(
-        self, record: ConsumerRecord[bytes, bytes], exc: BaseException, *, attempts: int, span: trace.Span
-    ) -> None:
-        span.record_exception(exc)
-        span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-        log.error("message.dead_lettered", attempts=attempts, error=repr(exc))
-        metrics.MESSAGES.labels(record.topic, "dead_lettered").inc()
-        headers = [
-            *(record.headers or ()),
-            ("dlq.error", f"{type(exc).__name__}: {exc}"[:4000].encode()),
-            ("dlq.attempts", str(attempts).encode()),
-            ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-        ]
-        # The message must not be lost: keep trying to park it until the broker takes it.
-        delay = self.backoff_seconds
-        while True:
-            try:
-                await self.publisher.send(topics.dead_letter(record.topic), record.key, record.value, headers)
-                return
-            except KafkaError as send_error:
-                log.warning("dead_letter.retry", error=repr(send_error))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+def _raise_errors(response: Any) -> None:
+    """Raise the broker's refusal of a topic; another process creating it first is fine."""
+    for name, code, *message in response.topic_errors:
+        error = for_code(code)
+        if code and error is not TopicAlreadyExistsError:
+            raise error(f"creating {name}: {message[0] if message else ''}")
 
 
-def header_value(headers: Any, name: str) -> str | None:
-    """Read one Kafka header as text."""
-    for key, value in headers or ():
-        if key == name:
-            return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-    return None
+async def describe_topics(admin: AIOKafkaAdminClient, names: Sequence[str]) -> list[TopicState]:
+    """Read partitions, replicas and min.insync.replicas of `names` from the broker."""
+    described = {t["topic"]: t for t in await admin.describe_topics(list(names))}
+    # All configs, unfiltered: Tansu 0.6 cannot decode a DescribeConfigs that names keys.
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
+    min_insync: dict[str, int] = {}
+    for response in await admin.describe_configs(resources):
+        for _, _, _, name, entries in response.resources:
+            for config_name, value, *_ in entries:
+                if config_name == MIN_INSYNC_REPLICAS and value is not None:
+                    min_insync[name] = int(value)
+    return [
+        TopicState(
+            name=name,
+            partitions=len(described[name]["partitions"]),
+            replication_factor=min(len(p["replicas"]) for p in described[name]["partitions"]),
+            min_insync_replicas=min_insync.get(name),
+        )
+        for name in names
+    ]

@@ -33,3 +33,19 @@ WATCH_CHANNELS_ACTIVE = Gauge(
 WATCH_CHANNEL_EXPIRY_SECONDS = Gauge(
     "drive_index_watch_channel_expiry_seconds", "Seconds until the first active push channel expires"
 )
+# The consume loop's own: which loops run, and whether one is stuck retrying a message.
+CONSUMER_RUNNING = Gauge(
+    "drive_index_consumer_running",
+    "1 while the consume loop of a topic runs, 0 once it stopped (the pod then fails /healthz)",
+    ["topic"],
+)
+CONSUMER_RETRYING_SECONDS = Gauge(
+    "drive_index_consumer_retrying_seconds",
+    "How long the consume loop has been retrying its current message (0: not retrying)",
+    ["topic"],
+)
+CONSUMER_REWINDS = Counter(
+    "drive_index_consumer_rewinds_total",
+    "Times a consume loop went back to its last committed offsets, by the error that made it",
+    ["topic", "reason"],
+)

@@ -30,6 +30,8 @@ SETTINGS = web.AppKey("settings", CommonSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 PUBLISHER = web.AppKey("publisher", kafka.Publisher)
 CHECKS = web.AppKey("checks", dict[str, Check])
+# The background consume loops by topic: one that has ended fails /healthz, so the pod restarts.
+CONSUMERS = web.AppKey("consumers", dict[str, asyncio.Task[None]])
 
 READY_TIMEOUT_SECONDS = 3.0
 
@@ -41,13 +43,17 @@ def service_app(settings: CommonSettings, name: str) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CHECKS] = {}
+    app[CONSUMERS] = {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     return app
 
 
-async def healthz(_: web.Request) -> web.Response:
+async def healthz(request: web.Request) -> web.Response:
+    stopped = sorted(topic for topic, task in request.app[CONSUMERS].items() if task.done())
+    if stopped:  # nothing restarts a consume loop but a new process
+        return web.json_response({"status": "consumer stopped", "stopped": stopped}, status=503)
     return web.json_response({"status": "ok"})
 
 
@@ -97,10 +103,14 @@ async def json_errors(
 
 
 def database(dsn: str) -> CleanupContext:
-    """Own an asyncpg pool for the app's lifetime, checked by /readyz."""
+    """Own an asyncpg pool for the app's lifetime, checked by /readyz.
+
+    Its statements time out after the app's DATABASE_STATEMENT_TIMEOUT_MS.
+    """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        pool = await db.create_pool(dsn)
+        timeout_ms = app[SETTINGS].database_statement_timeout_ms
+        pool = await db.create_pool(dsn, statement_timeout_ms=timeout_ms)
         app[POOL] = pool
         app[CHECKS]["database"] = lambda: pool.fetchval("SELECT 1")
         yield
@@ -134,30 +144,30 @@ def consumer(
     model: type[Event],
     make_handler: Callable[[web.Application], kafka.Handler[Any]],
 ) -> CleanupContext:
-    """Run a consume loop in the background for the app's lifetime, checked by /readyz."""
+    """Run a consume loop in the background for the app's lifetime, checked by /healthz and /readyz."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         kafka_consumer = kafka.consumer_from(settings, topic, group_id)
-        await kafka_consumer.start()
+        try:
+            await kafka_consumer.start()
+        except BaseException:  # unreachable brokers: close what start() opened, then fail startup
+            await kafka_consumer.stop()
+            raise
         loop = kafka.ConsumeLoop(
             kafka_consumer,
             model,
             make_handler(app),
             app[PUBLISHER],
-            max_attempts=settings.consumer_max_attempts,
-            backoff_seconds=settings.consumer_backoff_seconds,
+            backoff=settings.consumer_backoff(),
+            max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         )
         task = asyncio.create_task(loop.run(), name=f"consume {topic}")
-        task.add_done_callback(_report_crash)
+        app[CONSUMERS][topic] = task
         app[CHECKS][f"consumer {topic}"] = lambda: _alive(task)
         yield
         task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        except Exception:  # already reported by _report_crash
-            pass
+        # The loop logged why it ended; a crash has nothing left to clean up here.
+        await asyncio.gather(task, return_exceptions=True)
         await kafka_consumer.stop()
 
     return context
@@ -199,11 +209,6 @@ def every(
 async def _alive(task: asyncio.Task[None]) -> None:
     if task.done():
         raise RuntimeError("the consume loop stopped; see the service log")
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("consumer.crashed", task=task.get_name(), exc_info=task.exception())
 
 
 def run(app: web.Application, port: int) -> None:

@@ -12,11 +12,13 @@ from typing import Any, Self
 
 import httplib2
 from googleapiclient.discovery import build
+from prometheus_client import Counter
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.access import Permission
 from shared.backoff import Backoff
+from shared.drive_download import CappedDownload, DriveFileTooLarge
 from shared.drive_errors import (
     DRIVE_ERRORS,
     DriveError,
@@ -28,7 +30,6 @@ from shared.drive_errors import (
     DriveUnavailable,
 )
 from shared.drive_http import Executor, HttpFactory, http_factory, load_credentials
-from shared.metrics import DRIVE_REQUESTS
 
 __all__ = [
     "FILE_FIELDS",
@@ -36,6 +37,7 @@ __all__ = [
     "DriveClient",
     "DriveError",
     "DriveExportTooLarge",
+    "DriveFileTooLarge",
     "DriveForbidden",
     "DriveNotFound",
     "DriveRateLimited",
@@ -46,6 +48,11 @@ __all__ = [
     "permissions_of",
 ]
 
+DRIVE_REQUESTS = Counter(
+    "drive_index_drive_requests_total",
+    "Google Drive API attempts, by method and outcome (ok, retried, or the error raised)",
+    ["method", "outcome"],
+)
 PERMISSION_FIELDS = "type,role,emailAddress,domain,allowFileDiscovery,deleted"
 FILE_FIELDS = (
     "id,name,mimeType,webViewLink,parents,modifiedTime,version,md5Checksum,size,trashed,driveId,"
@@ -249,12 +256,18 @@ class DriveClient:
             fields="nextPageToken,drives(id,name)",
         )
 
-    async def download(self, file_id: str) -> bytes:
-        """Return a binary file's content (alt=media)."""
-        files = self._service.files()
-        return bytes(
-            await self._call("files.download", files.get_media, fileId=file_id, supportsAllDrives=True)
-        )
+    async def download(self, file_id: str, max_bytes: int | None = None) -> bytes:
+        """Return a binary file's content (alt=media), read in ranged chunks.
+
+        Past `max_bytes` it raises DriveFileTooLarge (permanent) as soon as that many arrived,
+        however small Drive said the file was.
+        """
+        get_media = self._service.files().get_media
+
+        def request(**params: Any) -> CappedDownload:
+            return CappedDownload(get_media(**params), max_bytes)
+
+        return bytes(await self._call("files.download", request, fileId=file_id, supportsAllDrives=True))
 
     async def export(self, file_id: str, mime_type: str) -> bytes:
         """Return a Google-native file converted to `mime_type`."""

@@ -8,15 +8,23 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import structlog
+from prometheus_client import Histogram
 
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Fetched, FileFetcher, Limits, removal
 from fetcher.ports import Drive, Indexed, Publisher, Store
 from fetcher.sharing import refresh_drive, store_access
-from shared import metrics, topics
+from shared import topics
 from shared.drive import DriveError, DriveNotFound
 
 log = structlog.get_logger(__name__)
+
+INGESTION_SECONDS = Histogram(
+    "drive_index_ingestion_seconds",
+    "Time from fetching a Drive file to publishing its text, by outcome",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
 
 File = dict[str, Any]
 
@@ -102,7 +110,7 @@ class SourceSync:
                     return
                 fetched = await self._read(target, known.get(target["id"]))
             except DriveError as exc:
-                metrics.INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
+                INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
                 if not is_files_own(exc):
                     raise  # our credentials, not the file: the page stops and the cursor stays
                 await self._record(target or file, Failure.from_drive(exc))
@@ -111,7 +119,7 @@ class SourceSync:
             await self._store.clear_failure(fetched.event.file_id, fetched.event.version)
         seconds = time.perf_counter() - started
         event = fetched.event
-        metrics.INGESTION_SECONDS.labels(event.action.value).observe(seconds)
+        INGESTION_SECONDS.labels(event.action.value).observe(seconds)
         log.info(
             "file.fetched",
             file_id=event.file_id,
@@ -173,7 +181,7 @@ class SourceSync:
     async def _remove(self, file_id: str) -> None:
         event = removal(self._source_id, file_id)
         await self._publisher.publish(topics.DOC_FETCHED, file_id, event)
-        metrics.INGESTION_SECONDS.labels(event.action.value).observe(0)
+        INGESTION_SECONDS.labels(event.action.value).observe(0)
         log.info("file.fetched", file_id=file_id, action=event.action.value, removed=True, bytes=0)
 
 

@@ -12,15 +12,17 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from prometheus_client import Histogram
 
 from search.authenticate import CALLER
 from search.identity import Caller
 from search.query import InvalidQueryError, SearchQuery, parse_query
 from search.service import Searcher
-from shared import metrics
 from shared.web import json_error
 
 log = structlog.get_logger(__name__)
+
+QUERY_SECONDS = Histogram("drive_index_query_seconds", "Time to answer one search request", ["outcome"])
 
 SEARCHER = web.AppKey("searcher", Searcher)
 LOG_QUERIES = web.AppKey("log_queries", bool)
@@ -83,13 +85,13 @@ async def _answer(request: web.Request, raw: dict[str, Any]) -> web.Response:
     try:
         hits = await searcher.search(query, caller)
     except Exception as exc:  # the database or the embedding provider failed: try again later
-        metrics.QUERY_SECONDS.labels("error").observe(time.perf_counter() - started)
+        QUERY_SECONDS.labels("error").observe(time.perf_counter() - started)
         log.error("search.failed", email=caller.email, k=query.k, filters=query.filters(), error=repr(exc))
         return json_error(
             503, "search unavailable", f"{type(exc).__name__}; retry shortly", {"Retry-After": "5"}
         )
     took = time.perf_counter() - started
-    metrics.QUERY_SECONDS.labels("ok").observe(took)
+    QUERY_SECONDS.labels("ok").observe(took)
     took_ms = round(took * 1000, 1)
     _audit(request.app[LOG_QUERIES], caller, query, len(hits), took_ms)
     return web.json_response(
@@ -121,7 +123,7 @@ def _audit(log_queries: bool, caller: Caller, query: SearchQuery, results: int, 
 
 
 def _too_many(searcher: Searcher, caller: Caller, wait: float) -> web.Response:
-    metrics.QUERY_SECONDS.labels("limited").observe(0)
+    QUERY_SECONDS.labels("limited").observe(0)
     log.warning("search.limited", email=caller.email, rate_key=caller.rate_key, retry_after=round(wait, 1))
     detail = (
         f"at most {searcher.limiter.per_minute} searches a minute (bursts of {searcher.limiter.burst});"
@@ -131,7 +133,7 @@ def _too_many(searcher: Searcher, caller: Caller, wait: float) -> web.Response:
 
 
 def _invalid(detail: str) -> web.Response:
-    metrics.QUERY_SECONDS.labels("invalid").observe(0)  # counted, not timed: nothing was searched
+    QUERY_SECONDS.labels("invalid").observe(0)  # counted, not timed: nothing was searched
     return json_error(400, "invalid query", detail)
 
 

@@ -14,8 +14,8 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from shared import metrics
 from shared.web import POOL
+from webhook_gateway import metrics
 from webhook_gateway.adapters import channels
 
 log = structlog.get_logger(__name__)

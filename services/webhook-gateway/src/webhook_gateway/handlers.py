@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 
-from shared import metrics, topics
+from shared import topics
 from shared.events import DriveChanged
 from shared.watch import token_digest
 from shared.web import POOL, PUBLISHER, json_error
-from webhook_gateway import notification
+from webhook_gateway import metrics, notification
 from webhook_gateway.adapters import channels
 from webhook_gateway.notification import PROTOCOL, Notification
 from webhook_gateway.settings import GatewaySettings

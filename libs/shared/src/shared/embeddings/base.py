@@ -7,11 +7,17 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from prometheus_client import Histogram
 
 Vector = npt.NDArray[np.float32]
 
 # Longest one embedding call may take (one Cohere request, one local forward pass) unless told.
 DEFAULT_TIMEOUT_SECONDS = 60.0
+
+# Exported by whichever service embeds: the embedder (documents) and search (queries).
+EMBEDDING_SECONDS = Histogram(
+    "drive_index_embedding_seconds", "Time to embed one batch of texts", ["provider", "purpose"]
+)
 
 
 class Embedder(Protocol):

@@ -21,8 +21,7 @@ from cohere.errors import (
     TooManyRequestsError,
 )
 
-from shared import metrics
-from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Vector, batch_indices
+from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
 from shared.errors import PermanentError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -112,7 +111,7 @@ class CohereEmbedder:
         purpose = "query" if input_type == "search_query" else "document"
         started = time.perf_counter()
         response = await self._with_retries(texts, input_type)
-        metrics.EMBEDDING_SECONDS.labels("cohere", purpose).observe(time.perf_counter() - started)
+        EMBEDDING_SECONDS.labels("cohere", purpose).observe(time.perf_counter() - started)
         floats = response.embeddings.float_ or []
         if len(floats) != len(texts):
             raise CohereRejectedError(f"Cohere returned {len(floats)} embeddings for {len(texts)} texts")

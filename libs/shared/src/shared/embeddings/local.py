@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shared import metrics
-from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Vector, batch_indices
+from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
 from shared.errors import RetriableError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -88,7 +87,7 @@ class LocalEmbedder:
         for start, end in batch_indices(len(texts), self.max_batch_size):
             started = time.perf_counter()
             vectors += await self._encode_batch(texts[start:end])
-            metrics.EMBEDDING_SECONDS.labels("local", purpose).observe(time.perf_counter() - started)
+            EMBEDDING_SECONDS.labels("local", purpose).observe(time.perf_counter() - started)
         return vectors
 
     async def _encode_batch(self, texts: list[str]) -> list[Vector]:

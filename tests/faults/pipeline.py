@@ -15,12 +15,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from devstack import servers
 from devstack.stack import READY_TIMEOUT_SECONDS, SERVICES, Stack
 from drive_emulator.client import EmulatorControl
+from drive_emulator.store import DEFAULT_OWNER
 from shared import checks
 from tests.faults import dlq
 from tests.polling import wait_until
 
 # The key the Cohere stand-in accepts, and the services are given.
 COHERE_API_KEY = "fault-test-key"
+# Search answers only a verified caller: the tests ask as the owner the emulator gives every file
+# created without explicit permissions, through the proxy headers search trusts from 127.0.0.1.
+SEARCHER = {"X-Forwarded-Email": DEFAULT_OWNER["emailAddress"]}
 
 Report = Callable[[str], None]
 
@@ -69,7 +73,7 @@ class Pipeline:
     def search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
         """Ask the search service; an answer other than 200 counts as no hits yet."""
         url = f"{self.stack.url('search')}/search?q={query.replace(' ', '+')}&k={k}"
-        status, body = checks.http_json(url, timeout=30)
+        status, body = checks.http_json(url, headers=SEARCHER, timeout=30)
         return list(body["results"]) if status == 200 else []
 
     def indexed(self, file_ids: list[str]) -> dict[str, int]:
@@ -77,7 +81,7 @@ class Pipeline:
         rows = self.postgres.fetch(
             """SELECT d.file_id, count(c.position) AS chunks FROM documents d
                JOIN chunks c ON c.file_id = d.file_id
-               WHERE d.file_id = ANY($1::text[]) AND d.skip_reason IS NULL AND NOT d.trashed
+               WHERE d.file_id = ANY($1::text[]) AND d.skip_reason IS NULL
                GROUP BY d.file_id""",
             file_ids,
         )

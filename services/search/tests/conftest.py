@@ -47,7 +47,6 @@ class Corpus:
         parents: Sequence[str] = (),
         modified: datetime | None = None,
         permissions: list[dict[str, Any]] | None = None,
-        trashed: bool = False,
         link: str | None = "default",
     ) -> str:
         """Index a file (chunks are texts or (heading, text) pairs); parents name earlier keys.
@@ -58,8 +57,8 @@ class Corpus:
         file_id = self.ids[key] = f"{key}-{uuid.uuid4().hex[:8]}"
         await self.pool.execute(
             """INSERT INTO documents (file_id, source_id, name, mime_type, web_view_link, parents,
-                                      modified_time, version, trashed, embedding_model)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)""",
+                                      modified_time, version, embedding_model)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)""",
             file_id,
             self.source_id,
             key.replace("-", " ").title(),
@@ -67,7 +66,6 @@ class Corpus:
             f"https://docs.google.com/document/d/{file_id}/edit" if link == "default" else link,
             [self.ids[parent] for parent in parents],
             modified or datetime(2024, 6, 1, tzinfo=UTC),
-            trashed,
             self.embedder.model_name,
         )
         await self.share(key, ANYONE if permissions is None else permissions)

@@ -75,13 +75,6 @@ async def test_one_result_per_file_from_its_best_chunk(client, corpus) -> None:
     assert runbook["heading"] == "Kafka"
 
 
-async def test_trashed_files_are_never_found(client, corpus) -> None:
-    await corpus.add("live", [KAFKA])
-    await corpus.add("binned", [KAFKA], trashed=True)
-    body = await (await client.get("/search", params={"q": "kafka offsets", "k": "50"})).json()
-    assert [corpus.key(r["file_id"]) for r in body["results"]] == ["live"]
-
-
 async def test_k_limits_the_number_of_files(client, corpus) -> None:
     for n in range(5):
         await corpus.add(f"note-{n}", [f"Kafka note number {n} about consumer offsets."])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -25,6 +25,7 @@ from shared.web import (
     CleanupContext,
     consumer,
     database,
+    every,
     kafka_publisher,
     service_app,
 )
@@ -33,6 +34,7 @@ log = structlog.get_logger(__name__)
 
 EMBEDDER = web.AppKey("embedder", Embedder)
 CONSUMER_GROUP = "embedder"
+PRUNE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ def create_app(settings: EmbedderSettings, deps: Deps | None = None) -> web.Appl
             database(settings.database_url),
             kafka_publisher(settings),
             consumer(settings, topics.DOC_FETCHED, CONSUMER_GROUP, DocFetched, handler_factory(settings)),
+            every(
+                PRUNE_SECONDS, "prune claim-checked texts", prune_texts(settings.embedder_fetched_text_days)
+            ),
         ]
     )
     return app
@@ -83,6 +88,17 @@ def embedding_model(settings: EmbedderSettings, injected: Embedder | None) -> Cl
             await embedder.close()
 
     return context
+
+
+def prune_texts(older_than_days: float) -> Callable[[web.Application], Awaitable[object]]:
+    """Delete the claim-checked texts nobody will read any more."""
+
+    async def prune(app: web.Application) -> None:
+        pruned = await PostgresIndexStore(app[POOL]).prune_texts(older_than_days)
+        if pruned:
+            log.info("texts.pruned", texts=pruned)
+
+    return prune
 
 
 def _loaded(embedder: Embedder) -> Check:

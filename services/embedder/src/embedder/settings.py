@@ -23,6 +23,9 @@ class EmbedderSettings(CommonSettings, EmbeddingSettings):
     embedder_batch_size: int = Field(default=64, ge=1)
     # Longest one embedding call may take: one Cohere request, or one local forward pass.
     embedder_embed_timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
+    # Claim-checked texts are read within seconds of being stored; those older than this are
+    # deleted hourly. Keep it above the longest outage a message may wait out in the topic.
+    embedder_fetched_text_days: float = Field(default=7, gt=0)
 
     @model_validator(mode="after")
     def _overlap_below_budget(self) -> EmbedderSettings:

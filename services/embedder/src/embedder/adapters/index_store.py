@@ -64,7 +64,7 @@ _METADATA_UPDATES = """
     fetched_at = GREATEST(documents.fetched_at, EXCLUDED.fetched_at), name = EXCLUDED.name,
     mime_type = EXCLUDED.mime_type, web_view_link = EXCLUDED.web_view_link, parents = EXCLUDED.parents,
     drive_id = EXCLUDED.drive_id, modified_time = EXCLUDED.modified_time,
-    size_bytes = EXCLUDED.size_bytes, trashed = false"""
+    size_bytes = EXCLUDED.size_bytes"""
 
 # Content and chunks are left alone: a folder, a rename, a move or a change of sharing.
 _UPSERT_METADATA = f"""
@@ -121,6 +121,14 @@ class PostgresIndexStore:
         if text is None:
             raise PermanentError(f"claim-checked text {text_ref} is not in fetched_texts")
         return str(text)
+
+    async def prune_texts(self, older_than_days: float) -> int:
+        """Delete claim-checked texts stored longer ago than that; return how many."""
+        status = await self.pool.execute(
+            "DELETE FROM fetched_texts WHERE created_at < now() - make_interval(secs => $1)",
+            older_than_days * 86400,
+        )
+        return int(status.split()[-1])
 
     @asynccontextmanager
     async def replacing(self, row: DocumentRow) -> AsyncIterator[PostgresChunkWriter | None]:

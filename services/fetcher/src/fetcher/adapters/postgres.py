@@ -103,7 +103,7 @@ class PostgresStore:
 
     async def save_text(self, content_hash: str, text: str) -> None:
         """Store a text too large for a Kafka message under its content hash."""
-        # Refreshing created_at keeps a text that is about to be read safe from age-based cleanup.
+        # Refreshing created_at keeps a text about to be read again safe from the embedder's pruning.
         await self._pool.execute(
             """INSERT INTO fetched_texts (content_hash, text) VALUES ($1, $2)
                ON CONFLICT (content_hash) DO UPDATE SET created_at = now()""",

@@ -29,8 +29,7 @@ HEADLINE = (
 # $8 folder, $9 modified after, $10 modified before, $11 the caller's principals, $12 minimum
 # similarity. Custom plans fold the unused filters away.
 _DOCUMENT_FILTER = """
-    NOT d.trashed
-    AND ($7::text IS NULL OR d.mime_type = $7)
+    ($7::text IS NULL OR d.mime_type = $7)
     AND ($8::text IS NULL OR d.parents && (SELECT array_agg(id) FROM folder_tree))
     AND ($9::timestamptz IS NULL OR d.modified_time >= $9)
     AND ($10::timestamptz IS NULL OR d.modified_time < $10)"""

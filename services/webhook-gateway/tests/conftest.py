@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from shared.settings import load
 from shared.watch import token_digest
@@ -77,3 +79,35 @@ async def client(make_settings: SettingsFactory, topics_created: str) -> AsyncIt
     """The gateway on a local port, against the session's PostgreSQL and broker."""
     async with TestClient(TestServer(create_app(make_settings()))) as test_client:
         yield test_client
+
+
+ReadEvents = Callable[..., Awaitable[list[ConsumerRecord]]]
+
+
+@pytest.fixture
+def read_events(kafka_bootstrap: str) -> ReadEvents:
+    """Read a topic of the test broker (or of `bootstrap`) as `_read_events` does."""
+
+    async def read(
+        topic: str, want: int, linger: float = 0.5, bootstrap: str | None = None
+    ) -> list[ConsumerRecord]:
+        return await _read_events(bootstrap or kafka_bootstrap, topic, want, linger)
+
+    return read
+
+
+async def _read_events(bootstrap: str, topic: str, want: int, linger: float = 0.5) -> list[ConsumerRecord]:
+    """Read a topic from the start until `want` events came, then `linger` to catch extra ones."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + 15
+    try:
+        while len(records) < want and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            records += [record for batch in batches.values() for record in batch]
+        batches = await consumer.getmany(timeout_ms=int(linger * 1000))
+        records += [record for batch in batches.values() for record in batch]
+    finally:
+        await consumer.stop()
+    return records

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from prometheus_client import REGISTRY
 
 from shared import topics
@@ -16,29 +14,12 @@ from shared.events import DriveChanged
 URL = "/webhooks/google-drive"
 
 
-async def read_events(bootstrap: str, topic: str, want: int, linger: float = 0.5) -> list[ConsumerRecord]:
-    """Read a topic from the start until `want` events came, then `linger` to catch extra ones."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    deadline = time.monotonic() + 15
-    try:
-        while len(records) < want and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=200)
-            records += [record for batch in batches.values() for record in batch]
-        batches = await consumer.getmany(timeout_ms=int(linger * 1000))
-        records += [record for batch in batches.values() for record in batch]
-    finally:
-        await consumer.stop()
-    return records
-
-
 def webhooks_counted(outcome: str) -> float:
     return REGISTRY.get_sample_value("drive_index_webhooks_total", {"outcome": outcome}) or 0.0
 
 
 async def test_sync_is_acknowledged_without_an_event_and_a_change_is_published(
-    client, channel, kafka_bootstrap: str, topics_created: str, pool: asyncpg.Pool
+    client, channel, read_events, topics_created: str, pool: asyncpg.Pool
 ) -> None:
     sync = await client.post(URL, headers=channel.headers(1, "sync"))
     assert sync.status == 200
@@ -49,7 +30,7 @@ async def test_sync_is_acknowledged_without_an_event_and_a_change_is_published(
     assert change.status == 200
     assert await change.json() == {"outcome": "published"}
 
-    records = await read_events(kafka_bootstrap, topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 1)
+    records = await read_events(topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 1)
     assert len(records) == 1, "the sync message must not be published"
     assert records[0].key == channel.source_id.encode()
     event = DriveChanged.model_validate_json(records[0].value)
@@ -70,7 +51,7 @@ async def test_sync_is_acknowledged_without_an_event_and_a_change_is_published(
 
 
 async def test_file_level_states_are_published_with_the_callers_request_id(
-    client, channel, kafka_bootstrap: str, topics_created: str, caplog: pytest.LogCaptureFixture
+    client, channel, read_events, topics_created: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     response = await client.post(URL, headers={**channel.headers(5, "trash"), "X-Request-Id": "req-42"})
     assert response.status == 200
@@ -81,7 +62,7 @@ async def test_file_level_states_are_published_with_the_callers_request_id(
     assert summaries[0]["request_id"] == "req-42"
     assert (summaries[0]["channel_id"], summaries[0]["message_number"]) == (channel.channel_id, "5")
     assert (summaries[0]["resource_state"], summaries[0]["outcome"]) == ("trash", "published")
-    records = await read_events(kafka_bootstrap, topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 1)
+    records = await read_events(topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 1)
     event = DriveChanged.model_validate_json(records[0].value)
     assert (event.resource_state, event.request_id) == ("trash", "req-42")
 
@@ -150,11 +131,11 @@ async def test_ready_when_database_and_kafka_answer(client) -> None:
 
 
 async def test_concurrent_notifications_are_all_published(
-    client, channel, kafka_bootstrap: str, topics_created: str
+    client, channel, read_events, topics_created: str
 ) -> None:
     answers = await asyncio.gather(*(client.post(URL, headers=channel.headers(n)) for n in range(2, 22)))
     assert [answer.status for answer in answers] == [200] * 20
-    records = await read_events(kafka_bootstrap, topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 20)
+    records = await read_events(topics.with_prefix(topics_created, topics.DRIVE_CHANGED), 20)
     numbers = sorted(DriveChanged.model_validate_json(r.value).message_number or 0 for r in records)
     assert numbers == list(range(2, 22))
     # One key per source: every event of the source is in one partition, in order.

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from shared.web import database, json_errors, kafka_publisher, service_app
 from webhook_gateway import handlers
+from webhook_gateway.catch_up import missed_notifications
 from webhook_gateway.channel_gauges import channel_gauges
 from webhook_gateway.settings import GatewaySettings
 
@@ -22,5 +23,6 @@ def create_app(settings: GatewaySettings, deps: None = None) -> web.Application:
     app.cleanup_ctx.append(database(settings.database_url))
     app.cleanup_ctx.append(kafka_publisher(settings))
     app.cleanup_ctx.append(channel_gauges)
+    app.cleanup_ctx.append(missed_notifications())
     app.router.add_post("/webhooks/google-drive", handlers.google_drive)
     return app

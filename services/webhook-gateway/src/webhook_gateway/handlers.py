@@ -14,7 +14,7 @@ from shared import topics
 from shared.events import DriveChanged
 from shared.watch import token_digest
 from shared.web import POOL, PUBLISHER, json_error
-from webhook_gateway import metrics, notification
+from webhook_gateway import catch_up, metrics, notification
 from webhook_gateway.adapters import channels
 from webhook_gateway.notification import PROTOCOL, Notification
 from webhook_gateway.settings import GatewaySettings
@@ -42,6 +42,8 @@ async def google_drive(request: web.Request) -> web.Response:
             outcome = await _accept(request)
         except RefusedError as refusal:
             response, outcome = _refusal_response(refusal), refusal.outcome
+            if refusal.status == 503:
+                _remember(request)
             report = log.error if refusal.status >= 500 else log.warning
             report(
                 "webhook.refused",
@@ -147,6 +149,13 @@ async def _record(request: web.Request, note: Notification) -> None:
     except Exception as exc:  # bookkeeping only: the event is already queued
         metrics.DATABASE_ERRORS.labels("record_message").inc()
         log.warning("channel.record_failed", error=repr(exc))
+
+
+def _remember(request: web.Request) -> None:
+    """Note a channel whose notification an outage made us refuse, to catch it up afterwards."""
+    channel_id, token = request.headers.get("X-Goog-Channel-ID"), request.headers.get("X-Goog-Channel-Token")
+    if channel_id and token:
+        request.app[catch_up.MISSED].add(channel_id, token_digest(token))
 
 
 def _refusal_response(refusal: RefusedError) -> web.Response:

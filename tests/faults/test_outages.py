@@ -93,6 +93,5 @@ def test_a_two_minute_database_outage_while_people_edit_loses_nothing(
     took = time.monotonic() - recovered
     assert still_indexed(pipeline, docs) == len(docs)
     pipeline.assert_no_dead_letters()
-    report(
-        f"PostgreSQL down 2 min: {len(docs)} edits and {len(new)} new Docs searchable {took:.1f}s after recovery"
-    )
+    edits = f"{len(docs)} edits and {len(new)} new Docs"
+    report(f"PostgreSQL down 2 min: {edits} searchable {took:.1f}s after recovery")

@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -13,6 +14,8 @@ import pypdf
 import pytest
 
 from devstack.servers import free_port, wait_for_port
+from drive_emulator.auth import service_account_key
+from shared.directory import USER_SCOPES, DirectoryClient, DirectorySettings
 from shared.drive import DriveClient, DriveSettings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,3 +110,31 @@ async def test_seeded_google_files_export(client: DriveClient) -> None:
     assert "## Benefits and time off" in doc
     assert book.sheetnames == ["Limits", "Approvers"]
     assert "Revenue up 18%" in slides
+
+
+async def test_seed_users_are_in_the_directory_and_each_has_a_drive_of_their_own(
+    seeded_url: str, tmp_path: Path
+) -> None:
+    from drive_emulator import samples
+
+    key = str(service_account_key(tmp_path / "key.json", f"{seeded_url}/token"))
+    directory = DirectorySettings(directory_api_endpoint=seeded_url, google_application_credentials=key)
+    async with DirectoryClient.from_settings(directory, USER_SCOPES) as admin:
+        users = await admin.list_users()
+    mine: dict[str, set[str]] = {}
+    for user in samples.USERS:
+        settings = DriveSettings(
+            drive_api_endpoint=f"{seeded_url}/drive/v3",
+            google_application_credentials=key,
+            google_subject=user,
+        )
+        async with DriveClient.from_settings(settings) as drive:
+            mine[user] = {f["name"] async for page in drive.file_pages() for f in page.files}
+
+    assert [u.email for u in users] == list(samples.USERS)
+    alice, bob, carol = (mine[user] for user in samples.USERS)
+    handbook = {"Company Handbook", "Employee Onboarding Guide", "Q3 All-Hands", "Travel Policy.pdf"}
+    assert alice == {"On-call Runbook.html", "Deploy Checklist.md"}  # hers (and her groups')
+    assert bob == {"Sales Playbook"}  # the Sales shared drive
+    assert carol >= {*handbook, "Salary Bands 2025", "Reorganisation Draft", "Press Kit"}  # her own
+    assert not carol & alice  # the handbook is shared with the domain: in nobody else's Drive

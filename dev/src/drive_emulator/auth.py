@@ -2,6 +2,9 @@
 
 A key file whose `token_uri` points at the emulator's /token lets tests run the real credential
 path (signed JWT assertion, subject for domain-wide delegation, bearer header) without Google.
+A request whose token was granted for a subject is answered as that user; a token without one as
+the service account itself (its `client_email`); a request without a token, when the emulator
+does not demand one, as an all-seeing caller.
 """
 
 from __future__ import annotations
@@ -31,15 +34,27 @@ class Grant:
     subject: str | None
     scope: str
 
+    @property
+    def acting_as(self) -> str:
+        """The address requests with this token act as: the subject, else the service account."""
+        return (self.subject or self.issuer).lower()
+
+
+def anyone(_: str) -> bool:
+    return True
+
 
 class Tokens:
-    """The tokens issued so far, and whether the API demands one."""
+    """The tokens issued so far, whether the API demands one, and whom delegation may act as."""
 
-    def __init__(self, required: bool) -> None:
+    def __init__(self, required: bool, admits: Callable[[str], bool] = anyone) -> None:
         self.required = required
+        self.admits = admits  # False for a subject delegation must refuse (unknown, suspended)
         self.grants: dict[str, Grant] = {}
 
     def issue(self, claims: dict[str, Any]) -> Grant:
+        if claims.get("sub") and not self.admits(str(claims["sub"])):
+            raise ValueError("Invalid email or User ID")
         grant = Grant(
             f"ya29.emulator-{secrets.token_urlsafe(16)}", claims["iss"], claims.get("sub"), claims["scope"]
         )
@@ -101,15 +116,28 @@ async def list_tokens(request: web.Request) -> web.Response:
     return web.json_response([asdict(grant) for grant in request.app[TOKENS].grants.values()])
 
 
+def grant_of(request: web.Request) -> Grant | None:
+    """The grant of the request's bearer token, if it carries one the emulator issued."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return request.app[TOKENS].grants.get(value) if scheme.lower() == "bearer" else None
+
+
+def caller(request: web.Request) -> str | None:
+    """The address a request acts as; None for the all-seeing caller (no token)."""
+    grant = grant_of(request)
+    return grant.acting_as if grant is not None else None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
 async def require_bearer(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse Drive and Directory API calls without an issued token, when the emulator is told to."""
+    """Refuse API calls without an issued token (when told to) or acting as a user gone since."""
     tokens = request.app[TOKENS]
-    if tokens.required and request.path.startswith(API_PREFIXES):
-        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or value not in tokens.grants:
+    if request.path.startswith(API_PREFIXES):
+        grant = grant_of(request)
+        lapsed = grant is not None and grant.subject is not None and not tokens.admits(grant.subject)
+        if lapsed or (tokens.required and grant is None):
             return google_error(401, "authError", "Invalid Credentials", location="Authorization")
     return await handler(request)

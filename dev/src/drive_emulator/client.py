@@ -107,6 +107,33 @@ class EmulatorControl:
         """Every Directory group, with its members."""
         return list(self._request("GET", "/control/groups"))
 
+    def create_user(
+        self,
+        email: str,
+        name: str | None = None,
+        *,
+        suspended: bool = False,
+        archived: bool = False,
+        admin: bool = False,
+    ) -> dict[str, Any]:
+        """Add a user to the domain (as users.list shows them); impersonating them works from now on."""
+        body: dict[str, Any] = {"email": email, "suspended": suspended, "archived": archived, "admin": admin}
+        if name is not None:
+            body["name"] = name
+        return dict(self._request("POST", "/control/users", body))
+
+    def update_user(self, email: str, **changes: Any) -> dict[str, Any]:
+        """Change any of a user's name, suspended, archived, admin; the suspended cannot be impersonated."""
+        return dict(self._request("PATCH", f"/control/users/{urllib.parse.quote(email, safe='')}", changes))
+
+    def delete_user(self, email: str) -> None:
+        """Remove a user from the domain; their files and the grants naming them stay as they are."""
+        self._request("DELETE", f"/control/users/{urllib.parse.quote(email, safe='')}")
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user of the domain, suspended and archived ones included."""
+        return list(self._request("GET", "/control/users"))
+
     def trash(self, file_id: str) -> dict[str, Any]:
         return dict(self._request("POST", f"/control/files/{file_id}/trash"))
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from drive_emulator import seed
-from drive_emulator.drive_api import STORE, base_url
+from drive_emulator.drive_api import FEEDS, STORE, base_url
 from drive_emulator.faults import FAULTS, Fault
 from drive_emulator.resources import render
 from drive_emulator.store import (
@@ -190,4 +190,5 @@ async def list_channels(request: web.Request) -> web.Response:
 async def seed_files(request: web.Request) -> web.Response:
     store = request.app[STORE]
     files = seed.seed(store)
+    request.app[FEEDS].settle()  # the sample groups and users arrived beside the files
     return web.json_response([render(file, store, base_url(request)) for file in files], status=201)

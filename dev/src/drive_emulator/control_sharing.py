@@ -8,7 +8,7 @@ from aiohttp import web
 
 from drive_emulator.control import with_errors
 from drive_emulator.directory_api import group_json, member_json
-from drive_emulator.drive_api import STORE
+from drive_emulator.drive_api import FEEDS, STORE
 from drive_emulator.resources import drive_json, permission_json
 from drive_emulator.store import (
     DRIVE_ROLES,
@@ -83,6 +83,7 @@ async def create_group(request: web.Request) -> web.Response:
     group = Group(body["email"], str(body.get("name") or body["email"]))
     group.members = checked_members(body.get("members", []))
     store.groups[group.email.lower()] = group
+    request.app[FEEDS].settle()  # its members may now see what is shared with it
     return web.json_response(directory_group_json(group), status=201)
 
 
@@ -101,6 +102,7 @@ async def update_group(request: web.Request) -> web.Response:
         raise ValueError(f"cannot change {sorted(unknown)}")
     if "members" in body:
         group.members = checked_members(body["members"])
+        request.app[FEEDS].settle()  # who sees what is shared with the group changed
     if "name" in body:
         group.name = str(body["name"])
     return web.json_response(directory_group_json(group))

@@ -1,26 +1,27 @@
-"""The Drive v3 endpoints the indexer calls, answered as Google answers them."""
+"""The Drive v3 file endpoints the indexer calls, answered as Google answers the caller."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import time
 from typing import Any
 
 from aiohttp import web
 
-from drive_emulator import exports
+from drive_emulator import auth, exports
+from drive_emulator.feeds import Feeds
 from drive_emulator.notifier import Notifier
-from drive_emulator.resources import change_json, google_error, not_found, render
-from drive_emulator.store import Channel, DriveFile, Store, new_id
+from drive_emulator.resources import google_error, not_found, render
+from drive_emulator.store import DriveFile, Store
+from drive_emulator.visibility import Viewer, can_open, discoverable, member_of, shared_with
 
 STORE = web.AppKey("store", Store)
+FEEDS = web.AppKey("feeds", Feeds)
 NOTIFIER = web.AppKey("notifier", Notifier)
 
 MAX_PAGE_SIZE = 1000
-# Drive caps a changes channel at one week; without an expiration we give it an hour.
-MAX_CHANNEL_SECONDS = 7 * 24 * 3600
-DEFAULT_CHANNEL_SECONDS = 3600
+CORPORA = frozenset({"user", "domain", "drive", "allDrives"})
+ONLY_WITH_DRIVE_CORPUS = "The driveId parameter must be specified if and only if corpora is set to drive."
 
 routes = web.RouteTableDef()
 
@@ -57,86 +58,68 @@ def invalid(message: str, location: str) -> web.Response:
     return google_error(400, "invalid", message, location=location, locationType="parameter")
 
 
-def live_file(request: web.Request) -> DriveFile | None:
-    return request.app[STORE].files.get(request.match_info["file_id"])
+def flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "false").lower() == "true"
 
 
-@routes.get("/drive/v3/changes/startPageToken")
-async def start_page_token(request: web.Request) -> web.Response:
-    token = request.app[STORE].start_page_token()
-    return web.json_response({"kind": "drive#startPageToken", "startPageToken": token})
+def who(request: web.Request) -> Viewer | None:
+    """The user the request acts as; None for the all-seeing caller."""
+    email = auth.caller(request)
+    return None if email is None else request.app[FEEDS].viewer(email)
 
 
-@routes.get("/drive/v3/changes")
-async def list_changes(request: web.Request) -> web.Response:
-    store = request.app[STORE]
-    token = request.query.get("pageToken")
-    if not token:
-        return google_error(400, "required", "Required parameter: pageToken", location="pageToken")
-    try:
-        start, size = int(token), page_size(request)
-    except ValueError as exc:
-        return invalid(f"Invalid Value: {exc}", "pageToken")
-    changes = store.changes_since(start)
-    if request.query.get("includeRemoved", "true") == "false":
-        changes = [c for c in changes if not c.removed and (c.file_id is None or c.file_id in store.files)]
-    page, rest = changes[:size], changes[size:]
-    body: dict[str, Any] = {
-        "kind": "drive#changeList",
-        "changes": [change_json(change, store, base_url(request)) for change in page],
-    }
-    if rest:
-        body["nextPageToken"] = str(rest[0].id)
-    else:
-        body["newStartPageToken"] = store.start_page_token()
-    return web.json_response(body)
-
-
-@routes.post("/drive/v3/changes/watch")
-async def watch_changes(request: web.Request) -> web.Response:
-    store = request.app[STORE]
-    body = await request.json()
-    token = request.query.get("pageToken")
-    if not token:
-        return google_error(400, "required", "Required parameter: pageToken", location="pageToken")
-    if body.get("type") not in ("web_hook", "webhook") or not body.get("address") or not body.get("id"):
-        return google_error(400, "invalid", "Channel needs id, type web_hook and address")
-    if body["id"] in store.channels:
-        return google_error(400, "channelIdNotUnique", f"Channel id {body['id']} not unique")
-    now_ms = int(time.time() * 1000)
-    wanted = int(body.get("expiration") or now_ms + DEFAULT_CHANNEL_SECONDS * 1000)
-    channel = Channel(
-        id=body["id"],
-        resource_id=base64.urlsafe_b64encode(new_id().encode()).decode()[:27],
-        resource_uri=f"{base_url(request)}/drive/v3/changes?alt=json&pageToken={token}",
-        address=body["address"],
-        token=body.get("token"),
-        expiration_ms=min(wanted, now_ms + MAX_CHANNEL_SECONDS * 1000),
+def drive_refused(request: web.Request, viewer: Viewer | None, drive_id: str) -> web.Response | None:
+    """404 unless the shared drive exists and the caller is a member of it (or administers it)."""
+    drive = request.app[STORE].drives.get(drive_id)
+    admin = viewer is not None and viewer.admin and flag(request, "useDomainAdminAccess")
+    if drive is not None and (viewer is None or admin or member_of(viewer, drive)):
+        return None
+    return google_error(
+        404, "notFound", f"Shared drive not found: {drive_id}", location="driveId", locationType="parameter"
     )
-    store.channels[channel.id] = channel
-    request.app[NOTIFIER].watch(channel)
-    answer = {
-        "kind": "api#channel",
-        "id": channel.id,
-        "resourceId": channel.resource_id,
-        "resourceUri": channel.resource_uri,
-        "expiration": str(channel.expiration_ms),
-    }
-    if channel.token:
-        answer["token"] = channel.token
-    return web.json_response(answer)
 
 
-@routes.post("/drive/v3/channels/stop")
-async def stop_channel(request: web.Request) -> web.Response:
+def live_file(request: web.Request) -> DriveFile | None:
+    """The file named in the path, if it exists and the caller may open it."""
     store = request.app[STORE]
-    body = await request.json()
-    channel = store.channels.get(body.get("id", ""))
-    if channel is None or channel.resource_id != body.get("resourceId"):
-        return google_error(404, "notFound", f"Channel '{body.get('id')}' not found for project")
-    del store.channels[channel.id]
-    request.app[NOTIFIER].stop(channel.id)
-    return web.Response(status=204)
+    file = store.files.get(request.match_info["file_id"])
+    viewer = who(request)
+    if file is None or (viewer is not None and not can_open(viewer, file, store.drives)):
+        return None
+    return file
+
+
+def listed(store: Store, viewer: Viewer, corpora: str, all_drives: bool) -> list[DriveFile]:
+    """The files a user's files.list covers (corpora=drive is answered before this)."""
+
+    def wanted(file: DriveFile) -> bool:
+        if file.drive_id and not all_drives:
+            return False  # shared-drive items only for callers that ask for them
+        mine = shared_with(viewer, file.permissions)
+        if corpora == "allDrives":
+            drive = store.drives.get(file.drive_id or "")
+            return mine or (drive is not None and member_of(viewer, drive))
+        if corpora == "domain":
+            return mine or discoverable(viewer, file.permissions)
+        return mine
+
+    return [file for file in store.files.values() if wanted(file)]
+
+
+def files_of(request: web.Request) -> list[DriveFile] | web.Response:
+    """The files files.list answers with, before paging, or the error that refuses the call."""
+    store, viewer = request.app[STORE], who(request)
+    corpora, drive_id = request.query.get("corpora", "user"), request.query.get("driveId")
+    if corpora not in CORPORA:
+        return invalid(f"Invalid Value: {corpora}", "corpora")
+    if (corpora == "drive") != (drive_id is not None):
+        return invalid(ONLY_WITH_DRIVE_CORPUS, "driveId")
+    if drive_id is not None:
+        refused = drive_refused(request, viewer, drive_id)
+        return refused or [f for f in store.files.values() if f.drive_id == drive_id]
+    if viewer is None:
+        return list(store.files.values())
+    return listed(store, viewer, corpora, flag(request, "includeItemsFromAllDrives"))
 
 
 @routes.get("/drive/v3/files")
@@ -147,7 +130,10 @@ async def list_files(request: web.Request) -> web.Response:
         offset, size = decode_offset(request.query.get("pageToken")), page_size(request)
     except ValueError as exc:
         return invalid(f"Invalid Value: {exc}", "pageToken")
-    files = [f for f in store.files.values() if "trashed=false" not in query or not f.trashed]
+    found = files_of(request)
+    if isinstance(found, web.Response):
+        return found
+    files = [f for f in found if "trashed=false" not in query or not f.trashed]
     body: dict[str, Any] = {
         "kind": "drive#fileList",
         "incompleteSearch": False,

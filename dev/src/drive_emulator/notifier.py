@@ -10,6 +10,7 @@ from email.utils import format_datetime
 import aiohttp
 import structlog
 
+from drive_emulator.feeds import Feeds, Touched, in_scope
 from drive_emulator.store import Channel, Store
 
 log = structlog.get_logger(__name__)
@@ -42,11 +43,22 @@ def headers(channel: Channel, state: str, changed: str | None) -> dict[str, str]
     return values
 
 
+def reaches(channel: Channel, touched: Touched) -> bool:
+    """Whether an event put an entry into the feed the channel watches (its user's, its drive's)."""
+    entries = touched.get(channel.subject, [])
+    return any(in_scope(entry, channel.drive_id, channel.all_drives) for entry in entries)
+
+
 class Notifier:
     """One ordered delivery queue per channel, so message numbers arrive in order."""
 
     def __init__(
-        self, store: Store, session: aiohttp.ClientSession, attempts: int = 5, backoff_seconds: float = 0.2
+        self,
+        store: Store,
+        feeds: Feeds,
+        session: aiohttp.ClientSession,
+        attempts: int = 5,
+        backoff_seconds: float = 0.2,
     ) -> None:
         self._store = store
         self._session = session
@@ -54,7 +66,7 @@ class Notifier:
         self._backoff = backoff_seconds
         self._queues: dict[str, asyncio.Queue[dict[str, str]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        store.on_change(self.changed)
+        feeds.on_change(self.changed)
 
     def watch(self, channel: Channel) -> None:
         """Start delivering to a new channel, beginning with Google's `sync` message."""
@@ -70,11 +82,11 @@ class Notifier:
         if worker:
             worker.cancel()
 
-    def changed(self, what: str) -> None:
-        """Queue a `change` message for every open, unexpired channel."""
+    def changed(self, what: str, touched: Touched) -> None:
+        """Queue a `change` message for every open, unexpired channel whose feed the event reached."""
         for channel in list(self._store.channels.values()):
             queue = self._queues.get(channel.id)
-            if queue is not None and not channel.expired():
+            if queue is not None and not channel.expired() and reaches(channel, touched):
                 queue.put_nowait(headers(channel, "change", what))
 
     async def close(self) -> None:

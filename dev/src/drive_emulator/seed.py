@@ -15,15 +15,18 @@ from drive_emulator.store import (
     Group,
     SharedDrive,
     Store,
+    User,
 )
 
 FOLDER_ID = "seed-company-handbook"
+# Every My Drive file is owned by a sample user, so indexing each user's Drive finds them all:
+# carol (people ops) keeps the handbook, alice the engineering pages.
 DOMAIN_READERS: list[dict[str, Any]] = [
-    {"type": "user", "role": "owner", "emailAddress": "people-ops@example.com"},
+    {"type": "user", "role": "owner", "emailAddress": "carol@example.com"},
     {"type": "domain", "role": "reader", "domain": "example.com", "allowFileDiscovery": True},
 ]
 ENGINEERING_ONLY: list[dict[str, Any]] = [
-    {"type": "user", "role": "owner", "emailAddress": "sre-lead@example.com"},
+    {"type": "user", "role": "owner", "emailAddress": "alice@example.com"},
     {"type": "group", "role": "reader", "emailAddress": "engineering@example.com"},
 ]
 CAROL = {"type": "user", "role": "owner", "emailAddress": "carol@example.com"}
@@ -133,7 +136,9 @@ def shared_files() -> list[DriveFile]:
 
 
 def seed(store: Store) -> list[DriveFile]:
-    """Add the samples once (groups, the Sales shared drive, files); seeding again returns what is there."""
+    """Add the samples once (users, groups, the Sales drive, files); seeding again returns what is there."""
+    for email in samples.USERS:
+        store.users.setdefault(email, User(email, email.partition("@")[0].title()))
     for email, members in samples.GROUPS.items():
         store.groups.setdefault(email, Group(email, email.partition("@")[0].title(), members=list(members)))
     if SALES_DRIVE.id not in store.drives:

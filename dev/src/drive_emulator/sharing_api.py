@@ -6,9 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from drive_emulator.drive_api import STORE, decode_offset, encode_offset, invalid
-from drive_emulator.resources import drive_json, not_found, permission_json
+from drive_emulator.drive_api import STORE, decode_offset, encode_offset, flag, invalid, live_file, who
+from drive_emulator.resources import drive_json, google_error, not_found, permission_json
 from drive_emulator.store import DriveFile, SharedDrive
+from drive_emulator.visibility import member_of
 
 MAX_PERMISSIONS_PAGE = 100  # Drive coerces larger pageSize values down to 100
 MAX_DRIVES_PAGE = 100
@@ -59,20 +60,33 @@ def page(request: web.Request, items: list[Any], default: int, cap: int) -> tupl
     return items[offset : offset + size], encode_offset(offset + size) if rest else None
 
 
+def drive_grants(request: web.Request, file: DriveFile | None) -> list[dict[str, Any]] | None:
+    """A shared drive's (or its item's) grants, or None where the caller may not see them."""
+    drive_id = request.match_info["file_id"] if file is None else file.drive_id
+    drive = request.app[STORE].drives.get(drive_id or "")
+    if drive is None or not flag(request, "supportsAllDrives"):
+        return None  # shared-drive items exist only for callers that support them
+    viewer = who(request)
+    admin = viewer is not None and viewer.admin and flag(request, "useDomainAdminAccess")
+    if file is None and viewer is not None and not (admin or member_of(viewer, drive)):
+        return None
+    return shared_drive_permissions(drive, file)
+
+
 @routes.get("/drive/v3/files/{file_id}/permissions")
 async def list_permissions(request: web.Request) -> web.Response:
-    store = request.app[STORE]
     file_id = request.match_info["file_id"]
-    file = store.files.get(file_id)
+    file = live_file(request)
+    if file is None and file_id in request.app[STORE].files:
+        return not_found(file_id)  # a file the caller may not open
     if file is not None and file.drive_id is None:
         grants = [permission_json(p) for p in file.permissions]
         default = len(grants) or 1  # My Drive answers the whole list unless asked for pages
     else:
-        drive_id = file_id if file is None else file.drive_id  # the drive itself, or a file in it
-        drive = store.drives.get(drive_id) if drive_id else None
-        if drive is None or request.query.get("supportsAllDrives") != "true":
-            return not_found(file_id)  # shared-drive items exist only for callers that support them
-        grants, default = shared_drive_permissions(drive, file), MAX_PERMISSIONS_PAGE
+        found = drive_grants(request, file)
+        if found is None:
+            return not_found(file_id)
+        grants, default = found, MAX_PERMISSIONS_PAGE
     try:
         items, token = page(request, grants, default, MAX_PERMISSIONS_PAGE)
     except ValueError as exc:
@@ -85,10 +99,20 @@ async def list_permissions(request: web.Request) -> web.Response:
 
 @routes.get("/drive/v3/drives")
 async def list_drives(request: web.Request) -> web.Response:
-    """drives.list: the emulated caller belongs to every drive (useDomainAdminAccess changes nothing)."""
-    drives = [drive_json(d) for d in request.app[STORE].drives.values()]
+    """drives.list: the caller's drives; every drive for a domain admin with useDomainAdminAccess."""
+    viewer = who(request)
+    drives = list(request.app[STORE].drives.values())
+    if viewer is not None and flag(request, "useDomainAdminAccess"):
+        if not viewer.admin:
+            return google_error(
+                403,
+                "insufficientAdministratorPrivileges",
+                "The user does not have sufficient administrator privileges for this operation.",
+            )
+    elif viewer is not None:
+        drives = [d for d in drives if member_of(viewer, d)]
     try:
-        items, token = page(request, drives, 10, MAX_DRIVES_PAGE)
+        items, token = page(request, [drive_json(d) for d in drives], 10, MAX_DRIVES_PAGE)
     except ValueError as exc:
         return invalid(f"Invalid Value: {exc}", "pageToken")
     body: dict[str, Any] = {"kind": "drive#driveList", "drives": items}

@@ -1,11 +1,12 @@
-"""The emulator's state: files, shared drives, groups, the change log and the push channels."""
+"""The emulator's state: files, shared drives, users, groups, the change log and the push channels."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,11 +84,24 @@ class Group:
     members: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class User:
+    """A user of the emulated Workspace domain, as the Directory lists them."""
+
+    email: str
+    name: str
+    suspended: bool = False
+    archived: bool = False
+    admin: bool = False
+    id: str = field(default_factory=lambda: str(secrets.randbelow(10**21)).zfill(21))
+
+
 @dataclass(frozen=True)
 class Change:
     """One entry of the change log, of a file or (with `drive_id` and no file) a shared drive.
 
-    Ids double as page tokens.
+    Ids double as page tokens. A file's change carries the drive the file is in, so feeds of one
+    shared drive can pick it out even after the file is gone.
     """
 
     id: int
@@ -112,6 +126,9 @@ class Channel:
     address: str
     token: str | None
     expiration_ms: int
+    subject: str | None = None  # whose feed it watches; None: the all-seeing caller's
+    drive_id: str | None = None  # the one shared drive it watches, if any
+    all_drives: bool = True  # whether the feed includes shared-drive items
     message_number: int = 0
     delivered: int = 0
     failed: int = 0
@@ -124,34 +141,55 @@ class Channel:
         return self.message_number
 
 
-Listener = Callable[[str], None]
+Listener = Callable[[Change, str], None]
+
+
+def latest(changes: Iterable[Change]) -> list[Change]:
+    """The latest change of each file or drive, oldest first, like Drive's changes.list."""
+    found: dict[str, Change] = {}
+    for change in changes:
+        found.pop(change.key, None)  # keep only the newest entry, in its own position
+        found[change.key] = change
+    return list(found.values())
+
+
+def since(changes: list[Change], token: int) -> list[Change]:
+    """The entries of a log (ordered by id) from `token` on, latest of each only."""
+    return latest(changes[bisect.bisect_left(changes, token, key=lambda c: c.id) :])
 
 
 class Store:
-    """Files, drives, groups, the change log and the channels to notify; owned by one loop."""
+    """Files, drives, users, groups, the change log and the channels to notify; owned by one loop."""
 
     def __init__(self) -> None:
         self.files: dict[str, DriveFile] = {}
         self.drives: dict[str, SharedDrive] = {}
+        self.users: dict[str, User] = {}  # by lower-cased e-mail
         self.groups: dict[str, Group] = {}  # by lower-cased e-mail
         self.changes: list[Change] = []
         self.channels: dict[str, Channel] = {}
+        self.last_change_id = 0
         self._change_ids = itertools.count(1)
         self._listeners: list[Listener] = []
 
     def on_change(self, listener: Listener) -> None:
-        """Call `listener(what_changed)` after every change (the notifier subscribes here)."""
+        """Call `listener(change, what_changed)` after every change (the feeds subscribe here)."""
         self._listeners.append(listener)
 
+    def next_change_id(self) -> int:
+        """Take the next change id; per-user feeds take some for entries of their own."""
+        self.last_change_id = next(self._change_ids)
+        return self.last_change_id
+
     def start_page_token(self) -> str:
-        return str(self.changes[-1].id + 1 if self.changes else 1)
+        return str(self.last_change_id + 1)
 
     def add(self, file: DriveFile) -> DriveFile:
         """Create a file and record the change."""
         if file.id in self.files:
             raise ValueError(f"file {file.id} exists")
         self.files[file.id] = file
-        self._record(file.id, removed=False, what="content")
+        self._record(file.id, removed=False, what="content", drive_id=file.drive_id)
         return file
 
     def update(self, file_id: str, what: str, **values: Any) -> DriveFile:
@@ -164,7 +202,7 @@ class Store:
         file.version += 1
         if set(values) != SHARING_FIELDS:
             file.modified_time = now()
-        self._record(file_id, removed=False, what=what)
+        self._record(file_id, removed=False, what=what, drive_id=file.drive_id)
         return file
 
     def add_drive(self, drive: SharedDrive) -> SharedDrive:
@@ -187,21 +225,18 @@ class Store:
 
     def delete(self, file_id: str) -> None:
         """Delete a file for good; changes.list then reports it removed."""
-        del self.files[file_id]
-        self._record(file_id, removed=True, what="content")
+        file = self.files.pop(file_id)
+        self._record(file_id, removed=True, what="content", drive_id=file.drive_id)
 
     def changes_since(self, token: int) -> list[Change]:
         """The latest change of each file changed at or after `token`, oldest first, like Drive."""
-        latest: dict[str, Change] = {}
-        for change in self.changes[max(token - 1, 0) :]:
-            latest.pop(change.key, None)  # keep only the newest entry, in its own position
-            latest[change.key] = change
-        return list(latest.values())
+        return since(self.changes, token)
 
     def _record(self, file_id: str | None, *, removed: bool, what: str, drive_id: str | None = None) -> None:
-        self.changes.append(Change(next(self._change_ids), file_id, removed, now(), drive_id))
+        change = Change(self.next_change_id(), file_id, removed, now(), drive_id)
+        self.changes.append(change)
         for listener in self._listeners:
-            listener(what)
+            listener(change, what)
 
 
 def checked_permissions(

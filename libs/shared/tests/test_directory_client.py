@@ -11,6 +11,8 @@ from prometheus_client import REGISTRY
 from drive_emulator import EmulatorControl, EmulatorServer
 from drive_emulator.auth import service_account_key
 from shared.directory import (
+    SCOPES,
+    USER_SCOPES,
     DirectoryClient,
     DirectoryError,
     DirectoryForbidden,
@@ -20,6 +22,7 @@ from shared.directory import (
     DirectoryUnavailable,
     Group,
     Member,
+    User,
 )
 
 DIRECTORY = "/admin/directory/v1/"
@@ -37,7 +40,12 @@ def control(emulator: EmulatorServer) -> EmulatorControl:
 
 
 def make_client(
-    endpoint: str, retries: int = 3, *, credentials: str | None = None, subject: str | None = None
+    endpoint: str,
+    retries: int = 3,
+    *,
+    credentials: str | None = None,
+    subject: str | None = None,
+    scopes: list[str] = SCOPES,
 ) -> DirectoryClient:
     settings = DirectorySettings(
         directory_api_endpoint=endpoint,
@@ -46,7 +54,7 @@ def make_client(
         google_application_credentials=credentials,
         google_subject=subject,
     )
-    return DirectoryClient.from_settings(settings)
+    return DirectoryClient.from_settings(settings, scopes)
 
 
 @pytest.fixture
@@ -218,3 +226,58 @@ async def test_service_account_with_subject_reads_groups_with_the_group_scope(
     [grant] = control.tokens()
     assert grant["subject"] == "admin@example.com"
     assert grant["scope"] == "https://www.googleapis.com/auth/admin.directory.group.readonly"
+
+
+def add_users(control: EmulatorControl) -> None:
+    control.create_user("Alice@Example.com", "Alice Liddell", admin=True)
+    control.create_user("bob@example.com")
+    control.create_user("sam@example.com", suspended=True)
+    control.create_user("olga@example.com", archived=True)
+    control.create_user("zed@subsidiary.example")
+
+
+async def test_active_users_come_page_by_page_without_the_suspended_or_archived(
+    client: DirectoryClient, control: EmulatorControl
+) -> None:
+    add_users(control)
+    before = requests_ok("users.list")
+
+    active = await client.list_users(page_size=2)
+    everyone = await client.list_users(active_only=False)
+    subsidiary = await client.list_users(domain="subsidiary.example")
+
+    assert active == [
+        User(email="alice@example.com", name="Alice Liddell"),
+        User(email="bob@example.com", name="Bob"),
+        User(email="zed@subsidiary.example", name="Zed"),
+    ]
+    assert requests_ok("users.list") - before == 2 + 1 + 1  # olga is archived: searched, then dropped
+    assert [(u.email, u.suspended, u.archived) for u in everyone if u.suspended or u.archived] == [
+        ("olga@example.com", False, True),
+        ("sam@example.com", True, False),
+    ]
+    assert [u.email for u in subsidiary] == ["zed@subsidiary.example"]
+
+
+async def test_no_users_is_an_empty_list(client: DirectoryClient) -> None:
+    assert await client.list_users() == []
+
+
+async def test_listing_users_needs_the_user_scope(secured: EmulatorServer, tmp_path: Path) -> None:
+    control = EmulatorControl(secured.url)
+    add_users(control)
+    key = str(service_account_key(tmp_path / "key.json", f"{secured.url}/token"))
+
+    async with make_client(
+        secured.directory_endpoint, credentials=key, subject="alice@example.com"
+    ) as groups_only:
+        with pytest.raises(DirectoryForbidden) as raised:
+            await groups_only.list_users()
+    async with make_client(
+        secured.directory_endpoint, credentials=key, subject="alice@example.com", scopes=USER_SCOPES
+    ) as client:
+        users = await client.list_users()
+
+    assert (raised.value.status, raised.value.reason) == (403, "insufficientPermissions")
+    assert [u.email for u in users] == ["alice@example.com", "bob@example.com", "zed@subsidiary.example"]
+    assert control.tokens()[-1]["scope"] == " ".join(USER_SCOPES)

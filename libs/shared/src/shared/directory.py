@@ -1,11 +1,13 @@
-"""Google Groups from the Admin SDK Directory API, asynchronously, with retries and typed errors.
+"""Users and Google Groups from the Admin SDK Directory API, asynchronously, with retries and typed errors.
 
 The groups sync reads every group of the account and each group's direct members; nested groups
-are expanded by whoever stores them. Calls run through the same `Executor` as Drive's.
+are expanded by whoever stores them. Discovery of a domain's sources reads its users. Calls run
+through the same `Executor` as Drive's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Self
 
 import httplib2
@@ -20,10 +22,15 @@ from shared.drive_http import Executor, HttpFactory, http_factory, load_credenti
 from shared.errors import PermanentError, RetriableError
 
 SCOPES = ["https://www.googleapis.com/auth/admin.directory.group.readonly"]
+# users.list needs this scope too; a client that lists users asks for it (and domain-wide
+# delegation must grant it), while one that only syncs groups keeps asking for SCOPES alone.
+USER_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+USER_SCOPES = [*SCOPES, USER_SCOPE]
 # The discovery document's paths already start with this; an endpoint given with it (as DESIGN's
 # example is) would otherwise double it.
 SERVICE_PATH = "admin/directory/v1/"
 MAX_RESULTS = 200  # the most groups.list and members.list return per page
+MAX_USERS = 500  # the most users.list returns per page
 MEMBER_TYPES = frozenset({"USER", "GROUP", "CUSTOMER"})
 
 DIRECTORY_REQUESTS = Counter(
@@ -100,6 +107,17 @@ class Member(BaseModel):
     status: str | None = None
 
 
+class User(BaseModel):
+    """A user of the account: address (lower-cased), name, and whether they may still work."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: Email
+    name: str = ""
+    suspended: bool = False
+    archived: bool = False
+
+
 def api_root(endpoint: str) -> str:
     """The root URL the client library wants, from DIRECTORY_API_ENDPOINT with or without its path."""
     root = endpoint if endpoint.endswith("/") else endpoint + "/"
@@ -107,18 +125,21 @@ def api_root(endpoint: str) -> str:
 
 
 class DirectoryClient:
-    """The Directory API calls the groups sync needs, as coroutines."""
+    """The Directory API calls the groups sync and source discovery need, as coroutines."""
 
     def __init__(self, service: Any, make_http: HttpFactory, backoff: Backoff) -> None:
         self._service = service
         self._executor = Executor(DIRECTORY_ERRORS, DIRECTORY_REQUESTS, make_http, backoff)
 
     @classmethod
-    def from_settings(cls, settings: DirectorySettings) -> DirectoryClient:
-        """Build a client for Google's Directory API, or for the endpoint the settings name."""
+    def from_settings(cls, settings: DirectorySettings, scopes: Sequence[str] = SCOPES) -> DirectoryClient:
+        """Build a client for Google's Directory API, or for the endpoint the settings name.
+
+        Pass `USER_SCOPES` to call `list_users`.
+        """
         endpoint = settings.directory_api_endpoint
         credentials = load_credentials(
-            settings.google_application_credentials, settings.google_subject, endpoint, SCOPES
+            settings.google_application_credentials, settings.google_subject, endpoint, scopes
         )
         service = build(
             "admin",
@@ -171,3 +192,39 @@ class DirectoryClient:
             for m in members
             if m.get("type") in MEMBER_TYPES
         ]
+
+    async def list_users(
+        self,
+        customer: str = "my_customer",
+        *,
+        active_only: bool = True,
+        domain: str | None = None,
+        page_size: int = MAX_USERS,
+    ) -> list[User]:
+        """Return the account's users (all pages); `active_only` leaves out suspended and archived ones.
+
+        Directory search filters out the suspended; archived users (who cannot sign in either) are
+        dropped here. `domain` narrows the list to one of the account's domains.
+        """
+        where: dict[str, str] = {"domain": domain} if domain else {"customer": customer}
+        if active_only:
+            where["query"] = "isSuspended=false"
+        users = await self._executor.pages(
+            "users.list",
+            self._service.users().list,
+            "users",
+            maxResults=page_size,
+            fields="nextPageToken,users(primaryEmail,name/fullName,suspended,archived)",
+            **where,
+        )
+        found = [
+            User(
+                email=u["primaryEmail"],
+                name=(u.get("name") or {}).get("fullName") or "",
+                suspended=bool(u.get("suspended", False)),
+                archived=bool(u.get("archived", False)),
+            )
+            for u in users
+            if u.get("primaryEmail")
+        ]
+        return [u for u in found if not (u.suspended or u.archived)] if active_only else found

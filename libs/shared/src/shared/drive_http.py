@@ -100,7 +100,11 @@ class Executor:
                 else:
                     self._requests.labels(method, "ok").inc()
                     return result
-                if not error.retriable or attempt == self._backoff.max_retries:
+                # Refused credentials do not heal within seconds: the caller waits them out, slowly.
+                unauthorized = self._errors.unauthorized is not None and isinstance(
+                    error, self._errors.unauthorized
+                )
+                if not error.retriable or unauthorized or attempt == self._backoff.max_retries:
                     self._requests.labels(method, type(error).__name__).inc()
                     span.set_status(trace.StatusCode.ERROR, str(error))
                     raise error

@@ -30,5 +30,7 @@ class Backoff:
         return random.uniform(0, cap)
 
 
-# The consume loop's: from half a second up to 30 s between tries, for as long as the outage lasts.
-CONSUME_LOOP = Backoff(FOREVER, base_seconds=0.5, max_seconds=30.0)
+# The consume loop's: from half a second up to 10 s between tries, for as long as the outage lasts.
+# A try costs one handler call per partition, so a short cap is cheap, and after an outage the
+# fetcher and then the embedder resume within seconds rather than each after up to half a minute.
+CONSUME_LOOP = Backoff(FOREVER, base_seconds=0.5, max_seconds=10.0)

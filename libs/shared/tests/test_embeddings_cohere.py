@@ -9,7 +9,11 @@ import pytest
 
 from cohere_stub import CohereStub, running
 from shared.embeddings import from_settings
-from shared.embeddings.cohere import CohereEmbedder, CohereRejectedError, CohereUnavailableError
+from shared.embeddings.cohere import (
+    CohereCredentialsError,
+    CohereEmbedder,
+    CohereUnavailableError,
+)
 from shared.errors import is_retriable
 from shared.settings import EmbeddingSettings
 
@@ -77,14 +81,15 @@ async def test_unavailable_after_every_attempt_raises_a_retriable_error(
     assert len(stub.requests) == 3
 
 
-async def test_a_wrong_key_is_rejected_without_retries(stub: CohereStub) -> None:
+async def test_a_wrong_key_pauses_the_work_without_retrying_here(stub: CohereStub) -> None:
     client = CohereEmbedder("wrong", base_url=stub.url, max_attempts=3, backoff_seconds=0.01)
     try:
-        with pytest.raises(CohereRejectedError, match="401") as caught:
+        with pytest.raises(CohereCredentialsError, match="401") as caught:
             await client.embed_query("hello")
     finally:
         await client.close()
-    assert not is_retriable(caught.value)
+    # Not the message's fault: the consume loop waits it out instead of dead-lettering the message.
+    assert is_retriable(caught.value)
     assert len(stub.requests) == 1
 
 

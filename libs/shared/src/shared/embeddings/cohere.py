@@ -49,7 +49,19 @@ class CohereUnavailableError(RetriableError):
 
 
 class CohereRejectedError(PermanentError):
-    """Cohere refused the request itself (bad input, key or model): retrying cannot help."""
+    """Cohere refused the request itself (bad input): retrying the same message cannot help."""
+
+
+class CohereCredentialsError(RetriableError):
+    """Cohere refused our key (401/403): not the message's fault, so the work pauses and alerts.
+
+    Retriable for the consume loop, which waits it out slowly (the stalled-consumer alert fires);
+    never retried here, where seconds cannot fix a key. Nothing is dead-lettered or deleted.
+    """
+
+
+# Answers that mean our key or account is wrong, not the texts.
+CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
 def accepts_output_dimension(model: str) -> bool:
@@ -130,6 +142,10 @@ class CohereEmbedder:
             except RETRIABLE_ERRORS as exc:
                 error: Exception = exc
             except ApiError as exc:
+                if exc.status_code in CREDENTIAL_STATUSES:
+                    raise CohereCredentialsError(
+                        f"Cohere refused COHERE_API_KEY ({exc.status_code}): fix the key; the embedder waits"
+                    ) from exc
                 if exc.status_code != BAD_GATEWAY:
                     raise CohereRejectedError(
                         f"Cohere answered {exc.status_code}: {str(exc.body)[:500]}"

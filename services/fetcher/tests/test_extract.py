@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import random
 from datetime import date
 from io import BytesIO
 
@@ -10,7 +12,8 @@ import openpyxl
 import pytest
 from reportlab.pdfgen import canvas
 
-from fetcher.extract import DOCX, XLSX, UnparsableFile, extract_text, supports
+from fetcher.extract import DOCX, XLSX, Extracted, UnparsableFile, extract, extract_text, supports
+from fetcher.extract.normalize import clean
 
 
 def _pdf(*pages: str) -> bytes:
@@ -74,9 +77,102 @@ def test_text_in_a_legacy_encoding_is_still_read() -> None:
     assert extract_text("text/plain", "\u00fcber".encode("utf-16")) == "\u00fcber"
 
 
-def test_binary_bytes_labelled_as_text_are_unparsable() -> None:
-    with pytest.raises(UnparsableFile, match="binary"):
-        extract_text("text/plain", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (codecs.BOM_UTF8 + "caf\u00e9".encode(), "caf\u00e9"),
+        (codecs.BOM_UTF16_LE + "h\u00e9".encode("utf-16-le"), "h\u00e9"),
+        (codecs.BOM_UTF16_BE + "h\u00e9".encode("utf-16-be"), "h\u00e9"),
+        (codecs.BOM_UTF16_LE + b"h\x00i\x00!", "hi\ufffd"),
+        (codecs.BOM_UTF16_LE, ""),
+        (codecs.BOM_UTF32_LE + "h\u00e9".encode("utf-32-le"), "h\u00e9"),
+        (codecs.BOM_UTF32_BE + "h\u00e9".encode("utf-32-be"), "h\u00e9"),
+        ("no mark, still UTF-16".encode("utf-16-le"), "no mark, still UTF-16"),
+        ("no mark, big-endian".encode("utf-16-be"), "no mark, big-endian"),
+        (b"caf\xc3\xa9 \xff ok", "caf\u00e9 \ufffd ok"),
+        ("na\u00efve caf\u00e9".encode("cp1252"), "na\u00efve caf\u00e9"),
+        (b"tab\tkept; bell\x07, escape\x1b[0m and DEL\x7f gone", "tab\tkept; bell, escape[0m and DEL gone"),
+        (b"a NUL\x00 in a line of ordinary text is dropped", "a NUL in a line of ordinary text is dropped"),
+        (b"a\r\nb\rc\x0cd\x0be", "a\nb\nc\nd\ne"),
+        ("next\u0085line, \u009bC1 control gone".encode(), "next\nline, C1 control gone"),
+        (b"", ""),
+    ],
+    ids=[
+        "utf8-bom",
+        "utf16le-bom",
+        "utf16be-bom",
+        "utf16-bom-odd-byte",
+        "bom-only",
+        "utf32le-bom",
+        "utf32be-bom",
+        "utf16le-no-bom",
+        "utf16be-no-bom",
+        "invalid-utf8",
+        "cp1252",
+        "controls",
+        "nul",
+        "newlines",
+        "c1-controls",
+        "empty",
+    ],
+)
+def test_text_files_decode_to_clean_text(data: bytes, text: str) -> None:
+    assert extract_text("text/plain", data) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("lone \ud800surrogates\udfff go", "lone surrogates go"),
+        ("line\u2028separators", "line\nseparators"),
+        ("trailing  \n\n\n\nblank runs\t", "trailing\n\nblank runs"),
+        ("\x00\x01\x02", ""),
+        ("\u00fcnicode and \ufffd stay", "\u00fcnicode and \ufffd stay"),
+    ],
+)
+def test_every_extracted_text_is_cleaned(raw: str, cleaned: str) -> None:
+    assert clean(raw) == cleaned
+    cleaned.encode()  # encodes as UTF-8: an event can carry it
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        random.Random(1).randbytes(64 * 1024),
+        bytes(range(32)) * 8192,
+    ],
+    ids=["png", "random", "control-characters"],
+)
+@pytest.mark.parametrize("mime_type", ["text/plain", "text/csv", "text/markdown", "text/html"])
+def test_binary_bytes_labelled_as_text_are_unparsable(data: bytes, mime_type: str) -> None:
+    with pytest.raises(UnparsableFile, match=r"^not text: mostly binary$"):
+        extract_text(mime_type, data)
+
+
+def test_deeply_nested_html_keeps_its_text() -> None:
+    nested = b"<div><b>x</b>" * 3000 + b"deep" + b"</div>" * 3000 + b"<p>after</p>"
+    text = extract_text("text/html", nested)
+    assert text.startswith("**x**\n\n**x**")  # the first levels keep their markup
+    assert text.endswith("x x x deep\n\nafter")  # past MAX_HTML_DEPTH only the text is left
+    assert text.count("x") == 3000
+
+
+def test_html_is_decoded_by_its_declared_charset_or_else_like_text() -> None:
+    assert extract_text("text/html", b'<meta charset="shift_jis"><p>\x82\xa0</p>') == "\u3042"
+    assert extract_text("text/html", "<p>caf\u00e9</p>".encode("cp1252")) == "caf\u00e9"
+    assert extract_text("text/html", codecs.BOM_UTF16_LE + "<p>hi</p>".encode("utf-16-le")) == "hi"
+    assert extract_text("text/html", b"<p>nul\x00s go; so does \x01 this</p>") == "nuls go; so does  this"
+
+
+def test_long_text_is_cut_at_the_limit_and_says_so() -> None:
+    words = b"word " * 100
+    assert extract("text/plain", words, max_chars=42) == Extracted(" ".join(["word"] * 8), truncated=True)
+    assert extract("text/plain", words, max_chars=44) == Extracted(" ".join(["word"] * 9), truncated=True)
+    assert extract("text/plain", words, max_chars=500) == Extracted(" ".join(["word"] * 100))
+    assert extract("text/plain", b"x" * 300, max_chars=100) == Extracted("x" * 100, truncated=True)
+    assert extract(XLSX, _xlsx(), max_chars=10).truncated
+    assert extract("application/pdf", _pdf("one", "two", "three"), max_chars=2).truncated
 
 
 def test_html_becomes_markdown_with_headings_and_without_scripts() -> None:

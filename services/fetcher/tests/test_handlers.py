@@ -11,7 +11,8 @@ import pytest
 from fetcher.failures import Failure, Retry
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Limits
 from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
-from fetcher.ports import Indexed
+from fetcher.ports import Indexed, SameDrive
+from fetcher.scope import Scope
 from shared.access import Permission
 from shared.drive import (
     ChangesPage,
@@ -99,7 +100,7 @@ class FakeDrive:
         drive_id = self.files.get(file_id, {}).get("driveId")
         return [*self.members.get(drive_id, []), *self.permissions.get(file_id, [])]
 
-    async def download(self, file_id: str) -> bytes:
+    async def download(self, file_id: str, max_bytes: int | None = None) -> bytes:
         self.downloads.append(file_id)
         if file_id in self.refusals:
             raise self.refusals[file_id]
@@ -128,9 +129,19 @@ class FakeStore:
         self.failures: dict[str, tuple[int, str, int]] = {}  # file id -> (version, kind, attempts)
         self.sources: dict[str, str] = {}
         self.texts: dict[str, str] = {}
+        self.removed_sources: set[str] = set()
+        self.shown_by: dict[str, set[str]] = {}  # file id -> sources showing it (default: SOURCE)
+        self.claims: dict[str, tuple[int, str]] = {}  # file id -> (version, source) fetching it
+        self.source_errors: dict[str, str | None] = {}
 
     async def ensure_source(self, source_id: str) -> None:
         self.tokens.setdefault(source_id, None)
+
+    async def is_removed(self, source_id: str) -> bool:
+        return source_id in self.removed_sources
+
+    async def record_source_error(self, source_id: str, error: str | None) -> None:
+        self.source_errors[source_id] = error
 
     async def page_token(self, source_id: str) -> str | None:
         return self.tokens.get(source_id)
@@ -140,10 +151,22 @@ class FakeStore:
 
     async def indexed(self, file_ids: list[str]) -> dict[str, Indexed]:
         return {
-            f: Indexed(v, _time(self.modified.get(f)), has_content=f in self.modified)
+            f: Indexed(
+                v,
+                _time(self.modified.get(f)),
+                has_content=f in self.modified,
+                shown_by=frozenset(self.shown_by.get(f, {SOURCE})),
+            )
             for f, v in self.versions.items()
             if f in file_ids
         }
+
+    async def claim(self, file_id: str, version: int, source_id: str) -> bool:
+        held = self.claims.get(file_id)
+        if held is None or held[0] < version or held[1] == source_id:
+            self.claims[file_id] = (version, source_id)
+            return True
+        return False
 
     async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:
         if self.access.get(file_id, (-1,))[0] <= version:
@@ -502,7 +525,9 @@ async def test_a_throttled_file_is_tried_again_later_and_its_failure_cleared(
 
     del drive.refusals["busy"]
     publisher = FakePublisher()
-    tried = await retry_failed_files(drive=drive, store=store, publisher=publisher, options=Options())
+    tried = await retry_failed_files(
+        drives=SameDrive(drive), store=store, publisher=publisher, options=Options()
+    )
     assert tried == 1
     assert [(e.file_id, e.action) for e in publisher.events] == [("busy", FetchAction.UPSERT)]
     assert store.failures == {}
@@ -514,7 +539,7 @@ async def test_a_retry_of_a_file_deleted_meanwhile_removes_it(drive: FakeDrive, 
     await _handle(drive, store)
     drive.remove("gone")
     publisher = FakePublisher()
-    await retry_failed_files(drive=drive, store=store, publisher=publisher, options=Options())
+    await retry_failed_files(drives=SameDrive(drive), store=store, publisher=publisher, options=Options())
     assert [(e.file_id, e.action) for e in publisher.events] == [("gone", FetchAction.DELETE)]
     assert store.failures == {}
 
@@ -561,3 +586,107 @@ async def test_reconcile_refuses_a_mass_delete_unless_forced(drive: FakeDrive, s
     publisher = FakePublisher()
     await handle_drive_changed(forced, drive=drive, store=store, publisher=publisher, options=Options())
     assert sorted(publisher.by_file()) == [f"gone-{n}" for n in range(9)]
+
+
+async def test_a_truncated_text_says_so_on_its_event(drive: FakeDrive, store: FakeStore) -> None:
+    from fetcher.extract import Extracted
+    from fetcher.files import Limits as FileLimits
+
+    async def cut_short(mime_type: str, data: bytes) -> Extracted:
+        return Extracted(data.decode()[:5], truncated=True)
+
+    drive.put("long", content=b"a very long text indeed")
+    published = await _handle(drive, store, limits=FileLimits(extractor=cut_short))
+    event = published.by_file()["long"]
+    assert (event.action, event.text) == (FetchAction.UPSERT, "a ver")
+    assert event.reason == "truncated: only the first 5 characters are indexed"
+
+
+# ---- sources of a domain: scope, a refused identity, removed sources ----
+
+USER_SOURCE = "user:alice@corp.example"
+
+
+async def _handle_source(
+    drive: FakeDrive, store: FakeStore, source_id: str, state: str = "change", **options: Any
+) -> FakePublisher:
+    publisher = FakePublisher()
+    event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
+    await handle_drive_changed(
+        event, drive=drive, store=store, publisher=publisher, options=Options(**options)
+    )
+    return publisher
+
+
+async def test_files_out_of_scope_are_removed_without_being_fetched(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    scope = Scope.of(allowed_domains=["corp.example"], exclude_folders=["private"])
+    drive.put("ours", owners=[{"emailAddress": "a@corp.example"}])
+    drive.put("planted", owners=[{"emailAddress": "m@elsewhere.example"}])
+    drive.put("hidden", owners=[{"emailAddress": "a@corp.example"}], parents=["private"])
+    published = await _handle(drive, store, scope=scope)
+    actions = {e.file_id: (e.action, e.source_id) for e in published.events}
+    assert actions == {
+        "ours": (FetchAction.UPSERT, SOURCE),
+        "planted": (FetchAction.DELETE, SOURCE),
+        "hidden": (FetchAction.DELETE, SOURCE),
+    }
+    assert drive.downloads == ["ours"]
+
+
+async def test_a_user_source_refused_its_identity_records_the_error_and_does_not_raise(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    store.tokens[USER_SOURCE] = "0"
+    drive.put("any")
+    drive.refusals["any"] = DriveUnauthorized("Invalid Credentials", status=401, reason="authError")
+    published = await _handle_source(drive, store, USER_SOURCE)
+    assert published.events == []
+    assert "DriveUnauthorized" in (store.source_errors[USER_SOURCE] or "")
+    assert store.tokens[USER_SOURCE] == "0"  # read again from here by the next poll
+    del drive.refusals["any"]
+    published = await _handle_source(drive, store, USER_SOURCE)
+    assert [e.file_id for e in published.events] == ["any"]
+    assert store.source_errors[USER_SOURCE] is None
+
+
+async def test_a_removed_source_is_not_read(drive: FakeDrive, store: FakeStore) -> None:
+    store.tokens[USER_SOURCE] = "0"
+    store.removed_sources.add(USER_SOURCE)
+    drive.put("any")
+    assert (await _handle_source(drive, store, USER_SOURCE)).events == []
+    assert store.tokens[USER_SOURCE] == "0"
+
+
+async def test_a_poll_of_a_user_source_never_read_backfills_it(drive: FakeDrive) -> None:
+    store = FakeStore()
+    drive.put("before")
+    published = await _handle_source(drive, store, USER_SOURCE, "poll")
+    assert [e.file_id for e in published.events] == ["before"]
+    assert store.tokens[USER_SOURCE] == "1"
+
+
+async def test_a_file_two_sources_show_is_downloaded_once(drive: FakeDrive, store: FakeStore) -> None:
+    store.tokens[USER_SOURCE] = "0"
+    drive.put("shared")
+    first = await _handle(drive, store)
+    second = await _handle_source(drive, store, USER_SOURCE)
+    assert [(e.file_id, e.action) for e in first.events] == [("shared", FetchAction.UPSERT)]
+    # The second source only says that it shows the file too, at the same version.
+    assert [(e.file_id, e.action, e.version) for e in second.events] == [("shared", FetchAction.METADATA, 1)]
+    assert drive.downloads == ["shared"]
+
+
+async def test_an_indexed_file_a_new_source_shows_costs_it_a_metadata_event(
+    drive: FakeDrive, store: FakeStore
+) -> None:
+    drive.put("known")
+    store.versions["known"] = 1  # indexed from SOURCE
+    published = await _handle_source(drive, store, USER_SOURCE, "backfill")
+    assert [(e.file_id, e.action, e.source_id) for e in published.events] == [
+        ("known", FetchAction.METADATA, USER_SOURCE)
+    ]
+    store.shown_by["known"] = {SOURCE, USER_SOURCE}
+    assert (await _handle_source(drive, store, USER_SOURCE, "reconcile")).events == []
+    assert drive.downloads == []

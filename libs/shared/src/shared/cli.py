@@ -3,6 +3,7 @@
 drive-index migrate            apply db/migrations
 drive-index topics             create the Kafka topics and their dead-letter topics
 drive-index watch start|renew|stop|list
+drive-index sources add|list|remove|sync   users' My Drives and shared drives to index
 drive-index backfill|reconcile queue a full pass over a source's files (reconcile --dry-run shows it)
 drive-index status FILE         what the index knows about one file
 drive-index search "query"     ask the search service (with DRIVE_INDEX_API_KEY when set)
@@ -77,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5)
     search.add_argument("--url", default=os.environ.get("SEARCH_URL", "http://127.0.0.1:8083"))
     _add_apikey(sub)
+    from shared.source_commands import add_parser as add_sources
+
+    add_sources(sub)
     groups = sub.add_parser("groups", help="Google Groups membership for permission checks")
     groups.add_subparsers(dest="action", required=True).add_parser(
         "sync", help="copy every group's members from the Directory API now"

@@ -52,11 +52,13 @@ async def _pool() -> AsyncIterator[asyncpg.Pool]:
 
 
 @asynccontextmanager
-async def _drive() -> AsyncIterator[watch.WatchingDrive]:
-    from shared.drive import DriveClient, DriveSettings
+async def _drive() -> AsyncIterator[watch.WatchingDrives]:
+    """Drive clients per source: each source's channels are opened as its user, on its drive."""
+    from shared.drive import DriveSettings
+    from shared.drive_sources import DriveClients
 
-    async with DriveClient.from_settings(load(DriveSettings)) as drive:
-        yield drive
+    async with DriveClients(load(DriveSettings)) as drives:
+        yield drives
 
 
 async def migrate_command(args: argparse.Namespace) -> int:
@@ -111,7 +113,7 @@ async def watch_command(args: argparse.Namespace) -> int:
             return await _manage_channels(args, pool, drive)
 
 
-async def _manage_channels(args: argparse.Namespace, pool: asyncpg.Pool, drive: watch.WatchingDrive) -> int:
+async def _manage_channels(args: argparse.Namespace, pool: asyncpg.Pool, drive: watch.Drives) -> int:
     if args.action == "start":
         if not args.address:
             raise SettingsError(
@@ -161,6 +163,12 @@ async def _queue_pass(source_id: str, state: str, *, force: bool = False) -> int
     return 0
 
 
+async def sources_command(args: argparse.Namespace) -> int:
+    from shared import source_commands
+
+    return await source_commands.sources_command(args)
+
+
 async def backfill_command(args: argparse.Namespace) -> int:
     return await _queue_pass(args.source, "backfill")
 
@@ -174,9 +182,11 @@ async def reconcile_command(args: argparse.Namespace) -> int:
 async def _reconcile_plan(args: argparse.Namespace) -> int:
     """Print what a reconcile of the source would delete, changing nothing."""
     from shared import reconcile
-    from shared.drive import DriveClient, DriveSettings
+    from shared.drive import DriveSettings
+    from shared.drive_sources import DriveClients
 
-    async with _pool() as pool, DriveClient.from_settings(load(DriveSettings)) as drive:
+    async with _pool() as pool, DriveClients(load(DriveSettings)) as drives:
+        drive = drives.for_source(args.source)
         rows = await pool.fetch(
             "SELECT file_id FROM document_sources WHERE source_id = $1 AND NOT removed", args.source
         )

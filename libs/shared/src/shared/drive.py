@@ -56,7 +56,7 @@ DRIVE_REQUESTS = Counter(
 PERMISSION_FIELDS = "type,role,emailAddress,domain,allowFileDiscovery,deleted"
 FILE_FIELDS = (
     "id,name,mimeType,webViewLink,parents,modifiedTime,version,md5Checksum,size,trashed,driveId,"
-    f"shortcutDetails,permissions({PERMISSION_FIELDS}),exportLinks"
+    f"shortcutDetails,permissions({PERMISSION_FIELDS}),exportLinks,owners(emailAddress)"
 )
 CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,drive(id,name),file({FILE_FIELDS})"
 PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
@@ -122,14 +122,21 @@ class FilesPage:
 class DriveClient:
     """The Drive v3 calls the indexer needs, as coroutines."""
 
-    def __init__(self, service: Any, make_http: HttpFactory, backoff: Backoff) -> None:
+    def __init__(
+        self, service: Any, make_http: HttpFactory, backoff: Backoff, *, drive_id: str | None = None
+    ) -> None:
         self._service = service
+        # Set, the client follows and lists one shared drive only (a `drive:<id>` source).
+        self.drive_id = drive_id
         self._executor = Executor(DRIVE_ERRORS, DRIVE_REQUESTS, make_http, backoff)
         self._call = self._executor.call
 
     @classmethod
-    def from_settings(cls, settings: DriveSettings) -> DriveClient:
-        """Build a client for Google's Drive, or for the endpoint the settings name."""
+    def from_settings(cls, settings: DriveSettings, *, drive_id: str | None = None) -> DriveClient:
+        """Build a client for Google's Drive, or for the endpoint the settings name.
+
+        With `drive_id`, its change feed, cursor, listing and channels cover that shared drive only.
+        """
         endpoint = settings.drive_api_endpoint
         if endpoint and not endpoint.endswith("/"):
             endpoint += "/"
@@ -147,7 +154,8 @@ class DriveClient:
         backoff = Backoff(
             settings.drive_max_retries, settings.drive_backoff_seconds, settings.drive_max_backoff_seconds
         )
-        return cls(service, http_factory(credentials, settings.drive_timeout_seconds), backoff)
+        make_http = http_factory(credentials, settings.drive_timeout_seconds)
+        return cls(service, make_http, backoff, drive_id=drive_id)
 
     async def close(self) -> None:
         """Close the pooled connections."""
@@ -162,7 +170,10 @@ class DriveClient:
     async def get_start_page_token(self) -> str:
         """Return the token that lists changes made from now on."""
         answer = await self._call(
-            "changes.getStartPageToken", self._service.changes().getStartPageToken, supportsAllDrives=True
+            "changes.getStartPageToken",
+            self._service.changes().getStartPageToken,
+            supportsAllDrives=True,
+            **self._drive_scope(),
         )
         return str(answer["startPageToken"])
 
@@ -177,6 +188,7 @@ class DriveClient:
             supportsAllDrives=True,
             includeRemoved=True,
             fields=f"nextPageToken,newStartPageToken,changes({CHANGE_FIELDS})",
+            **self._drive_scope(),
         )
         return ChangesPage(
             changes=answer.get("changes", []),
@@ -198,7 +210,8 @@ class DriveClient:
             "files.list",
             self._service.files().list,
             q="trashed = false",
-            corpora="allDrives",
+            corpora="drive" if self.drive_id else "allDrives",
+            **self._drive_scope(),
             includeItemsFromAllDrives=True,
             supportsAllDrives=True,
             pageSize=page_size,
@@ -256,6 +269,20 @@ class DriveClient:
             fields="nextPageToken,drives(id,name)",
         )
 
+    async def list_drive_members(self, drive_id: str) -> list[Permission]:
+        """Return a shared drive's members, read with domain admin rights (all pages)."""
+        resources = await self._executor.pages(
+            "permissions.list",
+            self._service.permissions().list,
+            "permissions",
+            fileId=drive_id,
+            supportsAllDrives=True,
+            useDomainAdminAccess=True,
+            pageSize=MAX_PERMISSIONS_PAGE,
+            fields=f"nextPageToken,permissions({PERMISSION_FIELDS})",
+        )
+        return permissions_of({"permissions": resources}) or []
+
     async def download(self, file_id: str, max_bytes: int | None = None) -> bytes:
         """Return a binary file's content (alt=media), read in ranged chunks.
 
@@ -289,8 +316,12 @@ class DriveClient:
             includeItemsFromAllDrives=True,
             supportsAllDrives=True,
             includeRemoved=True,
+            **self._drive_scope(),
         )
         return dict(answer)
+
+    def _drive_scope(self) -> dict[str, str]:
+        return {"driveId": self.drive_id} if self.drive_id else {}
 
     async def stop_channel(self, channel_id: str, resource_id: str) -> None:
         """Close a push channel."""

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import asyncpg
 import structlog
@@ -34,6 +34,21 @@ class WatchingDrive(Protocol):
     async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
 
 
+@runtime_checkable
+class WatchingDrives(Protocol):
+    """The Drive client of each source (shared.drive_sources.DriveClients): as its user, on its drive."""
+
+    def for_source(self, source_id: str) -> WatchingDrive: ...
+
+
+Drives = WatchingDrive | WatchingDrives
+
+
+def drive_of(drives: Drives, source_id: str) -> WatchingDrive:
+    """The client that watches `source_id`: its own identity and scope, or the one client given."""
+    return drives.for_source(source_id) if isinstance(drives, WatchingDrives) else drives
+
+
 @dataclass(frozen=True)
 class Channel:
     id: str
@@ -52,12 +67,12 @@ def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def ensure_source(pool: asyncpg.Pool, drive: WatchingDrive, source_id: str) -> str:
+async def ensure_source(pool: asyncpg.Pool, drive: Drives, source_id: str) -> str:
     """Make sure the source exists with a page token, so no change after now is missed."""
     await pool.execute("INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING", source_id)
     token = await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source_id)
     if token is None:
-        token = await drive.get_start_page_token()
+        token = await drive_of(drive, source_id).get_start_page_token()
         await pool.execute(
             "UPDATE sources SET page_token = $2, updated_at = now() WHERE id = $1 AND page_token IS NULL",
             source_id,
@@ -68,7 +83,7 @@ async def ensure_source(pool: asyncpg.Pool, drive: WatchingDrive, source_id: str
 
 
 async def start(
-    pool: asyncpg.Pool, drive: WatchingDrive, source_id: str, address: str, ttl: timedelta = MAX_TTL
+    pool: asyncpg.Pool, drive: Drives, source_id: str, address: str, ttl: timedelta = MAX_TTL
 ) -> Channel:
     """Register a new channel for `address`, then stop the source's channels that point elsewhere."""
     page_token = await ensure_source(pool, drive, source_id)
@@ -85,7 +100,7 @@ async def start(
         expires_at,
     )
     try:
-        resource = await drive.watch_changes(
+        resource = await drive_of(drive, source_id).watch_changes(
             page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
         )
     except BaseException:
@@ -113,11 +128,11 @@ async def start(
     return await get(pool, channel_id)  # type: ignore[return-value]  # it was just inserted
 
 
-async def stop(pool: asyncpg.Pool, drive: WatchingDrive, channel: Channel) -> None:
+async def stop(pool: asyncpg.Pool, drive: Drives, channel: Channel) -> None:
     """Stop a channel at Drive (if Drive still knows it) and mark it stopped."""
     if channel.resource_id:
         try:
-            await drive.stop_channel(channel.id, channel.resource_id)
+            await drive_of(drive, channel.source_id).stop_channel(channel.id, channel.resource_id)
         except Exception as exc:  # an expired or unknown channel is already stopped at Drive
             log.warning("channel.stop_failed", channel_id=channel.id, error=repr(exc))
     await pool.execute("UPDATE watch_channels SET stopped_at = now() WHERE id = $1", channel.id)
@@ -125,7 +140,7 @@ async def stop(pool: asyncpg.Pool, drive: WatchingDrive, channel: Channel) -> No
 
 
 async def renew(
-    pool: asyncpg.Pool, drive: WatchingDrive, within: timedelta = timedelta(days=1), ttl: timedelta = MAX_TTL
+    pool: asyncpg.Pool, drive: Drives, within: timedelta = timedelta(days=1), ttl: timedelta = MAX_TTL
 ) -> list[Channel]:
     """Replace every active channel that expires within `within`; return the new channels."""
     renewed = []

@@ -14,10 +14,11 @@ from fetcher.files import Limits
 from fetcher.groups_sync import groups_sync
 from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
 from fetcher.poller import poller
-from fetcher.ports import Drive
+from fetcher.ports import Drive, Drives, SameDrive
+from fetcher.sandbox import Sandbox, SandboxLimits
 from fetcher.settings import FetcherSettings
 from shared import topics
-from shared.drive import DriveClient
+from shared.drive_sources import DriveClients
 from shared.events import DriveChanged
 from shared.kafka import Handler
 from shared.web import (
@@ -33,7 +34,7 @@ from shared.web import (
     service_app,
 )
 
-DRIVE = web.AppKey("drive", Drive)
+DRIVES = web.AppKey("drives", Drives)
 CONSUMER_GROUP = "fetcher"
 # Readiness is polled often; one cheap Drive call per half minute is enough to notice an outage.
 DRIVE_CHECK_SECONDS = 30.0
@@ -50,58 +51,99 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
     """Build the fetcher: consume drive.changed, publish doc.fetched, answer health probes."""
     deps = deps or Deps()
     app = service_app(settings, "fetcher")
+    sandbox = Sandbox(sandbox_limits(settings))
+    handle_changes = handler_factory(settings, sandbox)
     app.cleanup_ctx.extend(
         [
             drive(settings, deps.drive),
             database(settings.database_url),
             kafka_publisher(settings),
-            consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handler_factory(settings)),
+            extraction(sandbox),
+            consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handle_changes),
             poller(settings.fetcher_poll_seconds),
             groups_sync(settings),
-            every(settings.fetcher_retry_seconds, "retry failed files", retry_job(settings)),
+            every(settings.fetcher_retry_seconds, "retry failed files", retry_job(settings, sandbox)),
         ]
     )
     return app
 
 
 def drive(settings: FetcherSettings, given: Drive | None) -> CleanupContext:
-    """Own a Drive client for the app's lifetime (unless one was given), checked by /readyz."""
+    """Own the Drive clients, one per source identity, for the app's lifetime (unless one was given).
+
+    /readyz checks the configured identity's client.
+    """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
-        client = given if given is not None else DriveClient.from_settings(settings)
-        app[DRIVE] = client
-        app[CHECKS]["drive"] = drive_check(client)
-        yield
-        if given is None and isinstance(client, DriveClient):  # close only what this app opened
-            await client.close()
+        if given is not None:
+            app[DRIVES] = SameDrive(given)
+            app[CHECKS]["drive"] = drive_check(given)
+            yield
+            return
+        async with DriveClients(settings) as clients:  # closes every client it built
+            app[DRIVES] = clients
+            app[CHECKS]["drive"] = drive_check(clients.default)
+            yield
 
     return context
 
 
-def options_from(settings: FetcherSettings) -> Options:
-    """Collect the handler's limits from the settings."""
+def extraction(sandbox: Sandbox) -> CleanupContext:
+    """Own the parsing worker processes for the app's lifetime (they start with the first file).
+
+    Listed before the consumer, so they stop after it: no parse is cut short by the shutdown.
+    """
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await sandbox.close()
+
+    return context
+
+
+def sandbox_limits(settings: FetcherSettings) -> SandboxLimits:
+    """Collect what one parse may use from the settings."""
+    return SandboxLimits(
+        memory_mb=settings.fetcher_extract_memory_mb,
+        cpu_seconds=settings.fetcher_extract_cpu_seconds,
+        timeout_seconds=settings.fetcher_extract_timeout_seconds,
+        workers=settings.fetcher_extract_workers,
+        max_text_chars=settings.fetcher_max_text_chars,
+    )
+
+
+def options_from(settings: FetcherSettings, sandbox: Sandbox) -> Options:
+    """Collect the handler's limits from the settings; files are parsed in `sandbox`."""
     return Options(
         limits=Limits(
             max_file_bytes=settings.fetcher_max_file_bytes,
             inline_text_limit=settings.fetcher_inline_text_limit,
+            extractor=sandbox.extract,
         ),
         max_concurrency=settings.fetcher_max_concurrency,
         page_size=settings.fetcher_changes_page_size,
         retry=Retry(settings.fetcher_retry_base_seconds, settings.fetcher_retry_max_seconds),
         max_delete_share=settings.fetcher_reconcile_max_delete_share,
+        scope=settings.scope,
     )
 
 
-def handler_factory(settings: FetcherSettings) -> Callable[[web.Application], Handler[DriveChanged]]:
-    """Bind the drive.changed handler to the app's Drive client, pool and publisher."""
-    options = options_from(settings)
+def handler_factory(
+    settings: FetcherSettings, sandbox: Sandbox
+) -> Callable[[web.Application], Handler[DriveChanged]]:
+    """Bind the drive.changed handler to the app's Drive client, pool, publisher and sandbox."""
+    options = options_from(settings, sandbox)
 
     def make(app: web.Application) -> Handler[DriveChanged]:
         store = PostgresStore(app[POOL])
 
         async def handle(event: DriveChanged) -> None:
             await handle_drive_changed(
-                event, drive=app[DRIVE], store=store, publisher=app[PUBLISHER], options=options
+                event,
+                drive=app[DRIVES].for_source(event.source_id),
+                store=store,
+                publisher=app[PUBLISHER],
+                options=options,
             )
 
         return handle
@@ -109,13 +151,13 @@ def handler_factory(settings: FetcherSettings) -> Callable[[web.Application], Ha
     return make
 
 
-def retry_job(settings: FetcherSettings) -> Callable[[web.Application], Awaitable[object]]:
+def retry_job(settings: FetcherSettings, sandbox: Sandbox) -> Callable[[web.Application], Awaitable[object]]:
     """Try again the files whose reads failed for a passing reason, when they are due."""
-    options = options_from(settings)
+    options = options_from(settings, sandbox)
 
     async def job(app: web.Application) -> None:
         store = PostgresStore(app[POOL])
-        await retry_failed_files(drive=app[DRIVE], store=store, publisher=app[PUBLISHER], options=options)
+        await retry_failed_files(drives=app[DRIVES], store=store, publisher=app[PUBLISHER], options=options)
 
     return job
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from fetcher import extract
 from fetcher.errors import UnparsableFile
+from fetcher.extract import Extracted
 from fetcher.ports import Drive, Indexed, Store
-from shared.drive import DriveError, DriveExportTooLarge, DriveNotFound
+from fetcher.sandbox import Extractor, in_process
+from shared.drive import DriveError, DriveExportTooLarge, DriveFileTooLarge, DriveNotFound
 from shared.events import DocFetched, FetchAction, FileMetadata
 
 GOOGLE_APPS = "application/vnd.google-apps."
@@ -32,10 +35,12 @@ EXPORT_TOO_LARGE = "too large: exceeds Drive's 10 MB export limit"
 
 @dataclass(frozen=True)
 class Limits:
-    """How large a file may be to download, and a text to travel inside the event."""
+    """How large a file may be to download, and a text to travel inside the event; who parses."""
 
     max_file_bytes: int = 10 * MIB
     inline_text_limit: int = 256 * 1024
+    # The service passes its Sandbox's `extract` (fetcher.app); parsing in-process is for tests.
+    extractor: Extractor = in_process
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Fetched:
 
     event: DocFetched
     size: int = 0
+    # Metadata only: another source fetches this version (FileFetcher.seen).
+    seen_only: bool = False
 
 
 def metadata_of(file: dict[str, Any]) -> FileMetadata:
@@ -114,12 +121,19 @@ class FileFetcher:
         if reason:
             return Fetched(self._event(file, FetchAction.SKIPPED, reason=reason))
         try:
-            data, text = await self._text(file)
+            data, extracted = await self._text(file)
         except UnparsableFile as exc:
             return Fetched(self._event(file, FetchAction.SKIPPED, reason=exc.reason))
         except (DriveNotFound, DriveExportTooLarge) as exc:
             return Fetched(self._refused(file, exc))
-        return Fetched(await self._upsert(file, text), size=len(data))
+        return Fetched(await self._upsert(file, extracted.text, extracted.note), size=len(data))
+
+    def seen(self, file: dict[str, Any]) -> Fetched:
+        """Describe a file another source fetches at this version: metadata only, nothing downloaded.
+
+        The index then remembers that this source shows the file too.
+        """
+        return Fetched(self._event(file, FetchAction.METADATA), seen_only=True)
 
     def _skip_reason(self, file: dict[str, Any]) -> str | None:
         mime_type = file["mimeType"]
@@ -133,15 +147,22 @@ class FileFetcher:
             return f"too large: {_human_size(size)} exceeds the {limit} limit"
         return None
 
-    async def _text(self, file: dict[str, Any]) -> tuple[bytes, str]:
+    async def _text(self, file: dict[str, Any]) -> tuple[bytes, Extracted]:
         export_as = EXPORT_AS.get(file["mimeType"])
-        if export_as:
-            data = await self._drive.export(file["id"], export_as)
-        else:
-            data = await self._drive.download(file["id"])
-        # Parsing a large PDF takes seconds: keep the event loop (and Kafka heartbeats) free meanwhile.
-        text = await asyncio.to_thread(extract.extract_text, export_as or file["mimeType"], data)
-        return data, text
+        limit = self._limits.max_file_bytes
+        try:
+            if export_as:  # Drive caps exports at 10 MB itself
+                data = await self._drive.export(file["id"], export_as)
+            else:  # capped as it streams in: the size in the metadata may be wrong
+                data = await self._drive.download(file["id"], max_bytes=limit)
+        except DriveFileTooLarge as exc:
+            size = f"{_human_size(exc.size)} exceeds" if exc.size else "the download exceeds"
+            raise UnparsableFile(f"too large: {size} the {_human_size(limit)} limit") from exc
+        # Parsing runs in a worker process under memory, CPU and time limits (fetcher.sandbox), so
+        # a parser bomb costs this file a recorded failure, and the event loop stays free meanwhile.
+        with structlog.contextvars.bound_contextvars(file_id=file["id"]):
+            extracted = await self._limits.extractor(export_as or file["mimeType"], data)
+        return data, extracted
 
     def _refused(self, file: dict[str, Any], error: DriveError) -> DocFetched:
         """Describe a file Drive will not hand over for good; other refusals are the caller's to record."""
@@ -149,13 +170,16 @@ class FileFetcher:
             return self._event(file, FetchAction.DELETE)
         return self._event(file, FetchAction.SKIPPED, reason=EXPORT_TOO_LARGE)
 
-    async def _upsert(self, file: dict[str, Any], text: str) -> DocFetched:
+    async def _upsert(self, file: dict[str, Any], text: str, note: str | None) -> DocFetched:
+        """Describe new text; `note` (a truncation, say) travels as the reason and is kept on the document."""
         encoded = text.encode()
         content_hash = hashlib.sha256(encoded).hexdigest()
         if len(encoded) <= self._limits.inline_text_limit:
-            return self._event(file, FetchAction.UPSERT, text=text, content_hash=content_hash)
+            return self._event(file, FetchAction.UPSERT, text=text, content_hash=content_hash, reason=note)
         await self._store.save_text(content_hash, text)
-        return self._event(file, FetchAction.UPSERT, text_ref=content_hash, content_hash=content_hash)
+        return self._event(
+            file, FetchAction.UPSERT, text_ref=content_hash, content_hash=content_hash, reason=note
+        )
 
     def _event(self, file: dict[str, Any], action: FetchAction, **fields: Any) -> DocFetched:
         return DocFetched(

@@ -9,17 +9,25 @@ from prometheus_client import Counter
 
 from fetcher.failures import Retry
 from fetcher.files import Limits
-from fetcher.ports import Drive, Publisher, Store
+from fetcher.ports import Drive, Drives, Publisher, Store
+from fetcher.scope import Scope
 from fetcher.sync import SourceSync
 from shared import reconcile, topics
+from shared.drive_sources import SOURCE_REFUSED
 from shared.errors import PermanentError
 from shared.events import DriveChanged
+from shared.sources import SourceKind, SourceRef
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_REFUSED = Counter(
     "drive_index_reconcile_refused_total",
     "Reconciles that deleted nothing: incomplete listing or too many deletions",
+)
+SOURCE_ERRORS = Counter(
+    "drive_index_source_errors_total",
+    "Reads of a user's or shared drive's source refused to its identity (recorded on the source)",
+    ["kind"],
 )
 # A claimed retry that neither succeeds nor fails (the process died) is due again after this.
 RETRY_LEASE_SECONDS = 300.0
@@ -34,6 +42,7 @@ class Options:
     page_size: int = 100
     retry: Retry = field(default_factory=Retry)
     max_delete_share: float = reconcile.DEFAULT_MAX_DELETE_SHARE
+    scope: Scope = field(default_factory=Scope)
 
 
 async def handle_drive_changed(
@@ -50,16 +59,44 @@ async def handle_drive_changed(
             log.info("channel.synced")
             return
         await store.ensure_source(event.source_id)
-        sync = _source_sync(event.source_id, drive=drive, store=store, publisher=publisher, options=options)
-        size = options.page_size
-        if event.resource_state == "backfill":
-            await backfill_page(
-                event, drive=drive, store=store, sync=sync, publisher=publisher, page_size=size
-            )
-        elif event.resource_state == "reconcile":
-            await reconcile_source(event, drive=drive, store=store, sync=sync, options=options)
-        else:
-            await read_changes(event.source_id, drive=drive, store=store, sync=sync, page_size=size)
+        if await store.is_removed(event.source_id):
+            log.info("source.removed_ignored")
+            return
+        ref = SourceRef.parse(event.source_id)
+        try:
+            await _read_source(event, ref, drive=drive, store=store, publisher=publisher, options=options)
+        except SOURCE_REFUSED as exc:
+            if ref.kind is SourceKind.FEED:
+                raise  # the deployment's own identity: an outage for everything, waited out as before
+            # This user or drive alone: recorded, and read again by the next poll; others go on.
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            await store.record_source_error(event.source_id, error)
+            SOURCE_ERRORS.labels(ref.kind.value).inc()
+            log.warning("source.unreadable", error=error)
+            return
+        await store.record_source_error(event.source_id, None)
+
+
+async def _read_source(
+    event: DriveChanged, ref: SourceRef, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+) -> None:
+    sync = _source_sync(event.source_id, drive=drive, store=store, publisher=publisher, options=options)
+    size = options.page_size
+    state = event.resource_state
+    if (
+        state not in ("backfill", "reconcile")
+        and ref.kind is not SourceKind.FEED
+        and await store.page_token(event.source_id) is None
+    ):
+        # Never read (added while its identity was refused, say): its first read is a backfill.
+        state = "backfill"
+        event = event.model_copy(update={"resource_state": state, "files_page_token": None})
+    if state == "backfill":
+        await backfill_page(event, drive=drive, store=store, sync=sync, publisher=publisher, page_size=size)
+    elif state == "reconcile":
+        await reconcile_source(event, drive=drive, store=store, sync=sync, options=options)
+    else:
+        await read_changes(event.source_id, drive=drive, store=store, sync=sync, page_size=size)
 
 
 async def read_changes(
@@ -136,7 +173,7 @@ async def _start_cursor(source_id: str, drive: Drive, store: Store) -> None:
 
 
 async def retry_failed_files(
-    *, drive: Drive, store: Store, publisher: Publisher, options: Options, limit: int = 50
+    *, drives: Drives, store: Store, publisher: Publisher, options: Options, limit: int = 50
 ) -> int:
     """Try again the files whose transient failures are due; return how many were tried."""
     due = await store.due_failures(limit, lease_seconds=RETRY_LEASE_SECONDS)
@@ -144,8 +181,14 @@ async def retry_failed_files(
     for file_id, source_id in due:
         by_source.setdefault(source_id, []).append(file_id)
     for source_id, file_ids in by_source.items():
+        drive = drives.for_source(source_id)
         sync = _source_sync(source_id, drive=drive, store=store, publisher=publisher, options=options)
-        await sync.retry(file_ids)
+        try:
+            await sync.retry(file_ids)
+        except SOURCE_REFUSED as exc:
+            if SourceRef.parse(source_id).kind is SourceKind.FEED:
+                raise
+            await store.record_source_error(source_id, f"{type(exc).__name__}: {exc}"[:500])  # others go on
     if due:
         log.info("failures.retried", files=len(due))
     return len(due)
@@ -162,4 +205,5 @@ def _source_sync(
         limits=options.limits,
         max_concurrency=options.max_concurrency,
         retry=options.retry,
+        scope=options.scope,
     )

@@ -23,8 +23,9 @@ log = structlog.get_logger(__name__)
 
 
 async def queue_polls(pool: asyncpg.Pool, publisher: Publisher) -> int:
-    """Queue one `poll` per known source, through drive.changed like any notification."""
-    sources = [row["id"] for row in await pool.fetch("SELECT id FROM sources ORDER BY id")]
+    """Queue one `poll` per active source, through drive.changed like any notification."""
+    query = "SELECT id FROM sources WHERE removed_at IS NULL ORDER BY id"  # removed ones are not read
+    sources = [row["id"] for row in await pool.fetch(query)]
     for source_id in sources:
         event = DriveChanged(source_id=source_id, resource_state="poll", received_at=datetime.now(UTC))
         await publisher.publish(topics.DRIVE_CHANGED, source_id, event)

@@ -20,6 +20,8 @@ class Indexed:
     modified_time: datetime | None = None
     # The file's content was read (chunks or a skip reason are stored), not only its metadata.
     has_content: bool = False
+    # The sources the index remembers as showing the file.
+    shown_by: frozenset[str] = frozenset()
 
 
 class Drive(Protocol):
@@ -35,9 +37,27 @@ class Drive(Protocol):
 
     async def list_permissions(self, file_id: str) -> list[Permission]: ...
 
-    async def download(self, file_id: str) -> bytes: ...
+    async def download(self, file_id: str, max_bytes: int | None = None) -> bytes: ...
 
     async def export(self, file_id: str, mime_type: str) -> bytes: ...
+
+
+class Drives(Protocol):
+    """The Drive client that reads each source (shared.drive_sources.DriveClients implements it)."""
+
+    def for_source(self, source_id: str) -> Drive:
+        """Return the client acting as the source's identity, scoped to its shared drive if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class SameDrive:
+    """Read every source through one Drive client: a test's fake, or a single-identity deployment."""
+
+    drive: Drive
+
+    def for_source(self, source_id: str) -> Drive:  # every source shares the client
+        return self.drive
 
 
 class Store(Protocol):
@@ -45,6 +65,14 @@ class Store(Protocol):
 
     async def ensure_source(self, source_id: str) -> None:
         """Create the source's row unless it exists."""
+        ...
+
+    async def is_removed(self, source_id: str) -> bool:
+        """Tell whether the source was removed: its notifications and polls are then ignored."""
+        ...
+
+    async def record_source_error(self, source_id: str, error: str | None) -> None:
+        """Record why the source could not be read as its identity, or clear it (None)."""
         ...
 
     async def page_token(self, source_id: str) -> str | None:
@@ -57,6 +85,10 @@ class Store(Protocol):
 
     async def indexed(self, file_ids: list[str]) -> dict[str, Indexed]:
         """Return what the index holds of each of these files that it knows."""
+        ...
+
+    async def claim(self, file_id: str, version: int, source_id: str) -> bool:
+        """Claim fetching this version of the file; False when another source claimed it (or newer)."""
         ...
 
     async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:

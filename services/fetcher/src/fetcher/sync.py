@@ -13,6 +13,7 @@ from prometheus_client import Histogram
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Fetched, FileFetcher, Limits, removal
 from fetcher.ports import Drive, Indexed, Publisher, Store
+from fetcher.scope import Scope
 from fetcher.sharing import refresh_drive, store_access
 from shared import topics
 from shared.drive import DriveError, DriveNotFound
@@ -42,8 +43,10 @@ class SourceSync:
         limits: Limits,
         max_concurrency: int,
         retry: Retry | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self._source_id = source_id
+        self._scope = scope or Scope()
         self._drive = drive
         self._store = store
         self._publisher = publisher
@@ -106,9 +109,15 @@ class SourceSync:
             target: File | None = file
             try:
                 target = await self._resolve(file)
-                if target is None or not self._claim(target, known):
+                if target is None:
                     return
-                fetched = await self._read(target, known.get(target["id"]))
+                if (reason := self._scope.admits(target)) is not None:
+                    log.info("file.out_of_scope", file_id=target["id"], reason=reason)
+                    await self._remove(target["id"])  # leaves the index unless another source admits it
+                    return
+                fetched = await self._fetch(target, known)
+                if fetched is None:
+                    return
             except DriveError as exc:
                 INGESTION_SECONDS.labels("error").observe(time.perf_counter() - started)
                 if not is_files_own(exc):
@@ -116,7 +125,8 @@ class SourceSync:
                 await self._record(target or file, Failure.from_drive(exc))
                 return
             await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
-            await self._store.clear_failure(fetched.event.file_id, fetched.event.version)
+            if not fetched.seen_only:  # a failure of the source that claimed the file is its own
+                await self._store.clear_failure(fetched.event.file_id, fetched.event.version)
         seconds = time.perf_counter() - started
         event = fetched.event
         INGESTION_SECONDS.labels(event.action.value).observe(seconds)
@@ -154,15 +164,26 @@ class SourceSync:
             attempts=attempts,
         )
 
-    def _claim(self, file: File, known: dict[str, Indexed]) -> bool:
-        """Tell whether this version of the file is new to the index and to this sync."""
-        version = int(file["version"])
-        indexed = known.get(file["id"])
-        if (indexed.version if indexed else -1) >= version or (file["id"], version) in self._handled:
-            log.debug("file.unchanged", file_id=file["id"], version=version)
-            return False
+    async def _fetch(self, file: File, known: dict[str, Indexed]) -> Fetched | None:
+        """Describe the file's version unless this sync handled it or the index holds it from here.
+
+        A version that another source fetches (or the index holds from another source) costs this
+        source only a metadata event, which makes the index remember that it shows the file.
+        """
+        version, indexed = int(file["version"]), known.get(file["id"])
+        if (file["id"], version) in self._handled:
+            return None
         self._handled.add((file["id"], version))
-        return True
+        if indexed is not None and indexed.version >= version:
+            if file.get("trashed") or self._source_id in indexed.shown_by or indexed.version > version:
+                log.debug("file.unchanged", file_id=file["id"], version=version)
+                return None
+            return self._fetcher.seen(file)
+        cheap = file.get("trashed") or file["mimeType"] == FOLDER  # nothing to download
+        if not cheap and not await self._store.claim(file["id"], version, self._source_id):
+            log.debug("file.claimed_elsewhere", file_id=file["id"], version=version)
+            return self._fetcher.seen(file)
+        return await self._read(file, indexed)
 
     async def _resolve(self, file: File) -> File | None:
         """Return the file to index for `file`: itself, or a shortcut's target (None for folders)."""

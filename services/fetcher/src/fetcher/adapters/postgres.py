@@ -6,6 +6,7 @@ import asyncpg
 
 from fetcher.failures import Failure, Retry
 from fetcher.ports import Indexed
+from shared.sources import SourceRef
 
 # A version's readers replace those of an older or equal one: equal, so a shared drive's change
 # of members can rewrite the readers of files whose own version did not move.
@@ -42,6 +43,17 @@ RETURNING file_id, source_id
 """
 
 
+# A newer version, or the same source again (a retry), takes the claim; another source's claim of
+# this version stands.
+_CLAIM = """
+INSERT INTO fetch_claims AS c (file_id, version, source_id) VALUES ($1, $2, $3)
+ON CONFLICT (file_id) DO UPDATE SET version = EXCLUDED.version, source_id = EXCLUDED.source_id,
+                                    claimed_at = now()
+ WHERE c.version < EXCLUDED.version OR c.source_id = EXCLUDED.source_id
+RETURNING file_id
+"""
+
+
 class PostgresStore:
     """The Store port on PostgreSQL: the fetcher owns `sources` cursors and `file_access`, and only
     reads `documents` (the embedder's)."""
@@ -51,8 +63,28 @@ class PostgresStore:
 
     async def ensure_source(self, source_id: str) -> None:
         """Create the source's row unless it exists."""
+        ref = SourceRef.parse(source_id)
         await self._pool.execute(
-            "INSERT INTO sources (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", source_id
+            "INSERT INTO sources (id, kind, drive_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            source_id,
+            ref.kind.value,
+            ref.drive_id,
+        )
+
+    async def is_removed(self, source_id: str) -> bool:
+        """Tell whether the source was removed (`drive-index sources remove`, or gone from the domain)."""
+        query = "SELECT removed_at IS NOT NULL FROM sources WHERE id = $1"
+        return bool(await self._pool.fetchval(query, source_id))
+
+    async def record_source_error(self, source_id: str, error: str | None) -> None:
+        """Record why the source could not be read, or clear it (None) once it was."""
+        if error is None:
+            await self._pool.execute(
+                "UPDATE sources SET last_error = NULL WHERE id = $1 AND last_error IS NOT NULL", source_id
+            )
+            return
+        await self._pool.execute(
+            "UPDATE sources SET last_error = $2, last_error_at = now() WHERE id = $1", source_id, error
         )
 
     async def page_token(self, source_id: str) -> str | None:
@@ -72,14 +104,24 @@ class PostgresStore:
         if not file_ids:
             return {}
         rows = await self._pool.fetch(
-            """SELECT file_id, version, modified_time,
-                      (content_hash IS NOT NULL OR skip_reason IS NOT NULL) AS has_content
-                 FROM documents WHERE file_id = ANY($1::text[])""",
+            """SELECT d.file_id, d.version, d.modified_time,
+                      (d.content_hash IS NOT NULL OR d.skip_reason IS NOT NULL) AS has_content,
+                      array(SELECT s.source_id FROM document_sources s
+                             WHERE s.file_id = d.file_id AND NOT s.removed) AS shown_by
+                 FROM documents d WHERE d.file_id = ANY($1::text[])""",
             file_ids,
         )
         return {
-            row["file_id"]: Indexed(row["version"], row["modified_time"], row["has_content"]) for row in rows
+            row["file_id"]: Indexed(
+                row["version"], row["modified_time"], row["has_content"], frozenset(row["shown_by"])
+            )
+            for row in rows
         }
+
+    async def claim(self, file_id: str, version: int, source_id: str) -> bool:
+        """Claim fetching this version of the file; False when another source claimed it (or newer)."""
+        claimed = await self._pool.fetchval(_CLAIM, file_id, version, source_id)
+        return claimed is not None
 
     async def save_access(self, file_id: str, version: int, readers: list[str], reason: str | None) -> None:
         """Store who may find the file as of `version`, unless a newer version's readers are stored."""

@@ -1,0 +1,129 @@
+"""Adding, listing and removing sources on a real database; channels scoped to a source's identity;
+the discovery plan."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
+from drive_emulator.auth import service_account_key
+from drive_emulator.sample_domain import ALICE, BOB, SampleDomain
+from shared import discovery, source_admin, topics, watch
+from shared.drive import DriveSettings
+from shared.drive_sources import DriveClients
+from shared.events import DocFetched, Event, FetchAction
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, Event]] = []
+
+    async def publish(self, topic: str, key: str, event: Event) -> None:
+        self.events.append((topic, key, event))
+
+
+def user() -> str:
+    return f"user:u{uuid.uuid4().hex[:8]}@corp.example"
+
+
+async def show(pool: asyncpg.Pool, source_id: str, *file_ids: str) -> None:
+    """Record files as indexed and shown by the source, as the embedder does."""
+    for file_id in file_ids:
+        await pool.execute(
+            """INSERT INTO documents (file_id, source_id, name, mime_type, version)
+               VALUES ($1, $2, $1, 'text/plain', 1) ON CONFLICT DO NOTHING""",
+            file_id,
+            source_id,
+        )
+        await pool.execute(
+            "INSERT INTO document_sources (file_id, source_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            file_id,
+            source_id,
+        )
+
+
+async def test_add_list_remove(pool: asyncpg.Pool) -> None:
+    source_id, other = user(), user()
+    assert await source_admin.add(pool, source_id)
+    assert not await source_admin.add(pool, source_id)  # already there
+    await source_admin.add(pool, other)
+    files = [f"f-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    await show(pool, source_id, *files)
+    await show(pool, other, files[0])
+
+    [status] = [s for s in await source_admin.statuses(pool) if s.id == source_id]
+    assert (status.kind, status.files, status.last_error, status.channel_expires_at) == (
+        "user",
+        3,
+        None,
+        None,
+    )
+
+    publisher = RecordingPublisher()
+    assert await source_admin.remove(pool, object(), publisher, source_id) == 3  # type: ignore[arg-type]
+    removals = [e for _, _, e in publisher.events if isinstance(e, DocFetched)]
+    assert sorted(e.file_id for e in removals) == sorted(files)
+    assert {(e.source_id, e.action, e.version) for e in removals} == {
+        (source_id, FetchAction.DELETE, source_admin.REMOVED)
+    }
+    assert {topic for topic, _, _ in publisher.events} == {topics.DOC_FETCHED}
+    assert source_id not in await source_admin.active(pool)
+    assert other in await source_admin.active(pool)
+    removed = [s.id for s in await source_admin.statuses(pool, include_removed=True) if s.removed_at]
+    assert source_id in removed
+    assert await source_admin.add(pool, source_id)  # added again: active once more
+
+
+def test_the_plan_adds_new_and_removes_gone_discovered_sources_only() -> None:
+    followed = {
+        "default",
+        "user:alice@corp.example",
+        "user:gone@corp.example",
+        "drive:d1?as=bob@corp.example",
+    }
+    wanted = {
+        "user:alice@corp.example",
+        "user:new@corp.example",
+        "drive:d1?as=carol@corp.example",
+        "drive:d2",
+    }
+    plan = discovery.plan(wanted, followed)
+    assert plan.add == ["drive:d2", "user:new@corp.example"]
+    assert plan.remove == ["user:gone@corp.example"]  # `default` is the operator's, d1 is followed
+
+
+@pytest.fixture
+def domain_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(require_auth=True) as server:
+        yield server
+
+
+async def test_channels_are_opened_as_the_source_on_its_drive(
+    pool: asyncpg.Pool, domain_server: EmulatorServer, tmp_path: Path
+) -> None:
+    control = EmulatorControl(domain_server.url)
+    domain: SampleDomain = sample_domain.build(control)
+    key = service_account_key(tmp_path / "key.json", f"{domain_server.url}/token")
+    settings = DriveSettings(
+        drive_api_endpoint=domain_server.api_endpoint,
+        google_application_credentials=str(key),
+        google_subject=ALICE,
+        drive_backoff_seconds=0.01,
+    )
+    sales = f"drive:{domain.drives['Sales']}?as={BOB}"
+    async with DriveClients(settings) as drives:
+        for source_id in (f"user:{BOB}", sales):
+            channel = await watch.start(
+                pool, drives, source_id, "http://127.0.0.1:9/hook", timedelta(hours=1)
+            )
+            assert channel.resource_id
+        assert len(await watch.renew(pool, drives, within=timedelta(days=1))) >= 2
+        for channel in await watch.list_channels(pool, sales):
+            await watch.stop(pool, drives, channel)
+    assert not await watch.list_channels(pool, sales)

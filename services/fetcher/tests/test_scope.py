@@ -1,0 +1,53 @@
+"""Scope.admits: which files the operator lets into the index, and why the others stay out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fetcher.scope import Scope, names
+
+DOC = "application/vnd.google-apps.document"
+SCOPE = Scope.of(
+    allowed_domains=["Corp.example", "@sub.corp.example"],
+    exclude_folders=["secret-folder"],
+    exclude_drives=["hr-drive"],
+)
+
+
+def file(**fields: Any) -> dict[str, Any]:
+    return {"id": "f1", "mimeType": DOC, "parents": ["root"], **fields}
+
+
+def owned_by(email: str) -> list[dict[str, str]]:
+    return [{"emailAddress": email}]
+
+
+@pytest.mark.parametrize(
+    ("scope", "given", "reason"),
+    [
+        (Scope(), file(owners=owned_by("x@elsewhere.example")), None),
+        (SCOPE, file(owners=owned_by("alice@corp.example")), None),
+        (SCOPE, file(owners=owned_by("Bob@SUB.corp.example")), None),
+        (SCOPE, file(owners=owned_by("mallory@elsewhere.example")), "owned outside DRIVE_ALLOWED_DOMAINS"),
+        (SCOPE, file(owners=owned_by("mallory@corp.example.evil")), "owned outside DRIVE_ALLOWED_DOMAINS"),
+        (SCOPE, file(), "owned outside DRIVE_ALLOWED_DOMAINS"),  # no owner known: not admitted
+        # Without `owners`, the owner's grant among the permissions decides.
+        (SCOPE, file(permissions=[{"role": "owner", "emailAddress": "a@corp.example"}]), None),
+        (SCOPE, file(permissions=[{"role": "reader", "emailAddress": "a@corp.example"}]), "owned outside"),
+        (SCOPE, file(driveId="sales-drive"), None),  # shared-drive files have no owners
+        (SCOPE, file(driveId="hr-drive"), "in excluded shared drive hr-drive"),
+        (SCOPE, file(driveId="sales-drive", parents=["secret-folder"]), "in excluded folder secret-folder"),
+        (Scope.of(mime_types=["application/pdf"]), file(), f"type {DOC} is not in DRIVE_MIME_TYPES"),
+        (Scope.of(mime_types=["application/pdf", DOC]), file(), None),
+    ],
+)
+def test_a_file_is_admitted_or_told_why_not(scope: Scope, given: dict[str, Any], reason: str | None) -> None:
+    found = scope.admits(given)
+    assert found == reason if reason is None else (found or "").startswith(reason)
+
+
+def test_settings_lists_are_comma_separated_and_trimmed() -> None:
+    assert names(" corp.example, ,sub.corp.example ") == {"corp.example", "sub.corp.example"}
+    assert names("") == frozenset()

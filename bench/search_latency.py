@@ -1,10 +1,16 @@
-"""Search latency at ~10k chunks: HTTP end to end, and the SQL with the HNSW index vs an exact scan.
+"""Search latency: HTTP end to end, and the SQL with the HNSW index vs an exact scan.
 
-Embeds CHUNKS synthetic chunks with the local model (the slow part, shown as progress), loads them
-into a fresh embedded PostgreSQL, starts the search service, and prints latency percentiles plus
-the index's speed-up and recall@10 against an exact scan of the same queries.
+Embeds CHUNKS synthetic chunks with the local model (the slow part, shown as progress; past
+--real-chunks the vectors are synthetic, see acl_corpus.py), loads them with Drive-like sharing
+into a fresh embedded PostgreSQL, starts the search service and asks it as a caller who may read
+every file (trusted proxy headers from 127.0.0.1). Prints latency percentiles plus the index's
+speed-up and recall@10 against an exact scan of the same queries.
 
-    .venv/bin/python bench/search_latency.py [--chunks 10000] [--queries 200]
+With --permissions it compares callers who see 100 %, 10 % and 1 % of the files with the same
+statement without the access join (SQL and HTTP), and reports results kept, recall and plans.
+
+    .venv/bin/python bench/search_latency.py [--chunks 10000] [--queries 200] [--permissions]
+        [--vectors-cache DIR] [--max-scan-tuples N ...] [--force-hnsw]   (see --help)
 """
 
 from __future__ import annotations
@@ -20,16 +26,19 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import TOPICS, paragraph
+import acl_corpus
+import filtered_search as fs
+import permission_report
+from corpus import TOPICS
 
 from devstack import servers
 from shared import checks, db
 from shared.embeddings.local import LocalEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
-CHUNKS_PER_DOC = 10
 
 
 def percentiles(samples: list[float]) -> str:
@@ -40,49 +49,6 @@ def percentiles(samples: list[float]) -> str:
 
     mean = statistics.mean(ordered)
     return f"p50 {at(0.50):6.1f} ms   p95 {at(0.95):6.1f} ms   p99 {at(0.99):6.1f} ms   mean {mean:6.1f} ms"
-
-
-async def load(dsn: str, embedder: LocalEmbedder, count: int) -> None:
-    rng = random.Random(7)
-    texts = [paragraph(rng, rng.choice(sorted(TOPICS)), sentences=3) for _ in range(count)]
-    vectors = []
-    started = time.perf_counter()
-    for start in range(0, count, 256):
-        vectors.extend(await embedder.embed_documents(texts[start : start + 256]))
-        done = len(vectors)
-        rate = done / (time.perf_counter() - started)
-        print(f"\r  embedded {done}/{count} chunks ({rate:.0f}/s)", end="", flush=True)
-    print()
-    pool = await db.create_pool(dsn, max_size=2)
-    async with pool.acquire() as connection:
-        await connection.execute("INSERT INTO sources (id) VALUES ('bench')")
-        documents = [
-            (f"doc{n}", "bench", f"Handbook {n}", "application/vnd.google-apps.document", 1)
-            for n in range(count // CHUNKS_PER_DOC + 1)
-        ]
-        await connection.copy_records_to_table(
-            "documents", records=documents, columns=["file_id", "source_id", "name", "mime_type", "version"]
-        )
-        rows = [
-            (
-                f"doc{i // CHUNKS_PER_DOC}",
-                i % CHUNKS_PER_DOC,
-                text,
-                len(text.split()),
-                embedder.model_name,
-                vector,
-            )
-            for i, (text, vector) in enumerate(zip(texts, vectors, strict=True))
-        ]
-        started = time.perf_counter()
-        await connection.executemany(
-            "INSERT INTO chunks (file_id, position, text, token_count, model, embedding)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            rows,
-        )
-        print(f"  inserted {count} chunks and built the HNSW index in {time.perf_counter() - started:.1f} s")
-        await connection.execute("ANALYZE")
-    await pool.close()
 
 
 def queries(count: int) -> list[str]:
@@ -123,12 +89,14 @@ async def sql_timings(
     return indexed, exact, overlap / (10 * len(texts))
 
 
-def http_timings(search_url: str, texts: list[str]) -> tuple[list[float], list[float]]:
+def http_timings(url: str, texts: list[str]) -> tuple[list[float], list[float]]:
+    """GET /search as a caller who may read every file, through the trusted proxy headers."""
     wall, reported = [], []
     for text in texts:
         started = time.perf_counter()
         status, body = checks.http_json(
-            f"{search_url}/search?" + urllib.parse.urlencode({"q": text, "k": 10})
+            f"{url}/search?" + urllib.parse.urlencode({"q": text, "k": 10}),
+            headers=acl_corpus.EVERYONE.headers(),
         )
         wall.append((time.perf_counter() - started) * 1000)
         assert status == 200, body
@@ -136,36 +104,17 @@ def http_timings(search_url: str, texts: list[str]) -> tuple[list[float], list[f
     return wall, reported
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--chunks", type=int, default=10_000)
-    parser.add_argument("--queries", type=int, default=200)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="drive-index-bench-"))
-    work.chmod(0o755)
-    server = servers.start_postgres_server(work / "pg")
-    search = None
+def latency(dsn: str, work: Path, embedder: LocalEmbedder, texts: list[str], chunks: int) -> None:
+    """HTTP as a caller who may read every file; the vector top-10 SQL alone, HNSW vs exact."""
+    indexed, exact, recall = asyncio.run(sql_timings(dsn, embedder, texts[:100]))
+    search, url = fs.start_search(dsn, work / "search.log", baseline=False)
     try:
-        dsn = asyncio.run(servers.create_database(str(server.get_uri()), "bench"))
-        asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
-        print("loading the local model...", flush=True)
-        embedder = LocalEmbedder.load()
-        asyncio.run(load(dsn, embedder, args.chunks))
-        texts = queries(args.queries)
-        indexed, exact, recall = asyncio.run(sql_timings(dsn, embedder, texts[:100]))
-        port = servers.free_port()
-        env = {"DATABASE_URL": dsn, "HTTP_PORT": str(port), "LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1"}
-        search = servers.start_python("search", env, work / "search.log")
-        servers.wait_until_ready(f"http://127.0.0.1:{port}/readyz", search, 180)
-        http_timings(f"http://127.0.0.1:{port}", texts[:10])  # warm up
-        wall, reported = http_timings(f"http://127.0.0.1:{port}", texts)
+        http_timings(url, texts[:10])  # warm up
+        wall, reported = http_timings(url, texts)
     finally:
-        if search is not None:
-            servers.stop(search)
-        server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        servers.stop(search)
     print(
-        f"\nmachine: {os.cpu_count()} CPUs; {args.chunks} chunks of {embedder.dimensions} dims; "
+        f"\nmachine: {os.cpu_count()} CPUs; {chunks} chunks of {embedder.dimensions} dims; "
         f"{len(texts)} queries, k=10, one at a time"
     )
     print(f"GET /search, end to end (HTTP client)   {percentiles(wall)}")
@@ -174,6 +123,76 @@ def main() -> None:
     print(f"vector top-10 SQL, exact scan (baseline)  {percentiles(exact)}")
     ratio = statistics.median(exact) / statistics.median(indexed)
     print(f"HNSW speed-up over exact scan (median)    {ratio:.1f}x   recall@10 {recall:.3f}")
+
+
+async def embed_queries(embedder: LocalEmbedder, texts: list[str]) -> list[tuple[str, Any]]:
+    return [(text, await embedder.embed_query(text)) for text in texts]
+
+
+def permissions(
+    dsn: str, work: Path, embedder: LocalEmbedder, texts: list[str], args: argparse.Namespace
+) -> None:
+    """Filtered vs unfiltered search, SQL and HTTP, with results kept, recall and plan summaries."""
+    found = fs.Findings(
+        chunks=args.chunks,
+        vectors=args.vectors,
+        max_scan_tuples=asyncio.run(fs.setting(dsn, "hnsw.max_scan_tuples")),
+        visibility={c.label: asyncio.run(fs.visible(dsn, c)) for c in acl_corpus.CALLERS},
+    )
+    chosen = fs.configs(args.max_scan_tuples, args.candidates, args.force_hnsw)
+    print(f"  SQL: {len(chosen)} configurations, {len(texts)} queries each, in turn", flush=True)
+    asked = asyncio.run(embed_queries(embedder, texts))
+    model, dimensions = embedder.model_name, embedder.dimensions
+    measuring = fs.measure(dsn, chosen, asked, model=model, dimensions=dimensions, explained=args.explain)
+    found.cases = asyncio.run(measuring)
+    print("  HTTP: the search service and the baseline service, in turn", flush=True)
+    found.http = fs.http_runs(dsn, work, texts)
+    permission_report.report(found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--real-chunks", type=int, default=10_000, help="embed this many; synthesize the rest"
+    )
+    parser.add_argument("--vectors-cache", type=Path, help="keep the model's vectors here for the next run")
+    parser.add_argument("--permissions", action="store_true", help="callers who see 100/10/1 %% vs no filter")
+    parser.add_argument(
+        "--explain", type=int, default=20, help="queries run under EXPLAIN ANALYZE per caller"
+    )
+    parser.add_argument(
+        "--max-scan-tuples", type=int, nargs="*", default=[], help="hnsw.max_scan_tuples to sweep"
+    )
+    parser.add_argument(
+        "--force-hnsw",
+        action="store_true",
+        help="also sweep with enable_sort off: the HNSW index for every caller",
+    )
+    parser.add_argument("--candidates", type=int, nargs="*", default=[100], help="SEARCH_CANDIDATES to sweep")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="drive-index-bench-"))
+    work.chmod(0o755)
+    server = servers.start_postgres_server(work / "pg")
+    try:
+        dsn = asyncio.run(servers.create_database(str(server.get_uri()), "bench"))
+        asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
+        print("loading the local model...", flush=True)
+        embedder = LocalEmbedder.load()
+        paragraphs, topics = acl_corpus.texts(args.chunks)
+        vectors, args.vectors = asyncio.run(
+            acl_corpus.vectors_for(embedder, paragraphs, topics, args.real_chunks, args.vectors_cache)
+        )
+        asyncio.run(acl_corpus.load(dsn, embedder.model_name, paragraphs, vectors))
+        texts = queries(args.queries)
+        if args.permissions:
+            permissions(dsn, work, embedder, texts, args)
+        else:
+            latency(dsn, work, embedder, texts, args.chunks)
+    finally:
+        server.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -36,10 +36,12 @@ class Fault:
     reason: str | None = None
     message: str | None = None
     delay_seconds: float = 0.0
+    # Sent as the Retry-After header, as Google may on 429 and 503.
+    retry_after: str | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Fault:
-        fields = {"status", "count", "path_prefix", "method", "reason", "message", "delay_seconds"}
+        fields = {"status", "count", "path_prefix", "method", "reason", "message", "delay_seconds", "retry_after"}
         unknown = set(body) - fields
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -51,7 +53,10 @@ class Fault:
 
     def response(self) -> web.Response:
         default_reason, default_message = DEFAULT_REASONS.get(self.status, ("unknown", "Error"))
-        return google_error(self.status, self.reason or default_reason, self.message or default_message)
+        response = google_error(self.status, self.reason or default_reason, self.message or default_message)
+        if self.retry_after is not None:
+            response.headers["Retry-After"] = self.retry_after
+        return response
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

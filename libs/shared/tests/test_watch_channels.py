@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import asyncpg
@@ -70,3 +71,19 @@ async def test_stop_ends_the_channel_at_drive_and_here(
     stopped = await watch.get(pool, channel.id)
     assert stopped is not None
     assert stopped.stopped_at is not None
+
+
+async def test_channels_opened_together_come_due_over_a_day(
+    pool: asyncpg.Pool, drive_client: DriveClient, source: str
+) -> None:
+    channels = [
+        await watch.start(pool, drive_client, f"{source}-{i}", "http://127.0.0.1:9/hook") for i in range(30)
+    ]
+    expiries = sorted(c.expires_at for c in channels if c.expires_at)
+    assert len(expiries) == 30
+    assert expiries[-1] - channels[-1].created_at <= watch.MAX_TTL  # Drive's limit is kept
+    # Renewed a day before expiry by an hourly job, 30 channels opened in one go would all be
+    # renewed in one run; spread, they come due over many hours.
+    assert expiries[-1] - expiries[0] > timedelta(hours=12)
+    due_per_hour = Counter(int(e.timestamp() // 3600) for e in expiries)
+    assert max(due_per_hour.values()) < 10

@@ -52,12 +52,16 @@ async def _pool() -> AsyncIterator[asyncpg.Pool]:
 
 
 @asynccontextmanager
-async def _drive() -> AsyncIterator[watch.WatchingDrives]:
-    """Drive clients per source: each source's channels are opened as its user, on its drive."""
+async def _drive(pool: asyncpg.Pool) -> AsyncIterator[watch.WatchingDrives]:
+    """Drive clients per source: each source's channels are opened as its user, on its drive.
+
+    They spend from the call budgets the fetchers spend from, so a renewal of a thousand channels
+    does not starve indexing of its quota.
+    """
     from shared.drive import DriveSettings
     from shared.drive_sources import DriveClients
 
-    async with DriveClients(load(DriveSettings)) as drives:
+    async with DriveClients(load(DriveSettings), pool) as drives:
         yield drives
 
 
@@ -109,7 +113,7 @@ async def watch_command(args: argparse.Namespace) -> int:
             channels = await watch.list_channels(pool, include_stopped=args.all)
             print_rows([_channel_row(c) for c in channels])
             return 0
-        async with _drive() as drive:
+        async with _drive(pool) as drive:
             return await _manage_channels(args, pool, drive)
 
 
@@ -185,7 +189,7 @@ async def _reconcile_plan(args: argparse.Namespace) -> int:
     from shared.drive import DriveSettings
     from shared.drive_sources import DriveClients
 
-    async with _pool() as pool, DriveClients(load(DriveSettings)) as drives:
+    async with _pool() as pool, DriveClients(load(DriveSettings), pool) as drives:
         drive = drives.for_source(args.source)
         rows = await pool.fetch(
             "SELECT file_id FROM document_sources WHERE source_id = $1 AND NOT removed", args.source

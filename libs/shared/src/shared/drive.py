@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.access import Permission
 from shared.backoff import Backoff
+from shared.drive_budget import CallBudget, UserBudget
 from shared.drive_download import CappedDownload, DriveFileTooLarge
 from shared.drive_errors import (
     DRIVE_ERRORS,
@@ -29,7 +30,7 @@ from shared.drive_errors import (
     DriveUnauthorized,
     DriveUnavailable,
 )
-from shared.drive_http import Executor, HttpFactory, http_factory, load_credentials
+from shared.drive_http import Budget, Executor, HttpFactory, http_factory, load_credentials
 
 __all__ = [
     "FILE_FIELDS",
@@ -98,6 +99,10 @@ class DriveSettings(BaseSettings):
     drive_backoff_seconds: float = Field(default=1.0, gt=0)
     drive_max_backoff_seconds: float = Field(default=32.0, gt=0)
     drive_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Google's published Drive quotas: 12,000 queries per minute per project and per user. All
+    # replicas share them (shared.drive_budget); 0 turns a budget off.
+    drive_calls_per_minute: int = Field(default=12_000, ge=0)
+    drive_calls_per_minute_per_user: int = Field(default=12_000, ge=0)
 
 
 @dataclass(frozen=True)
@@ -123,19 +128,28 @@ class DriveClient:
     """The Drive v3 calls the indexer needs, as coroutines."""
 
     def __init__(
-        self, service: Any, make_http: HttpFactory, backoff: Backoff, *, drive_id: str | None = None
+        self,
+        service: Any,
+        make_http: HttpFactory,
+        backoff: Backoff,
+        *,
+        drive_id: str | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._service = service
         # Set, the client follows and lists one shared drive only (a `drive:<id>` source).
         self.drive_id = drive_id
-        self._executor = Executor(DRIVE_ERRORS, DRIVE_REQUESTS, make_http, backoff)
+        self._executor = Executor(DRIVE_ERRORS, DRIVE_REQUESTS, make_http, backoff, budget)
         self._call = self._executor.call
 
     @classmethod
-    def from_settings(cls, settings: DriveSettings, *, drive_id: str | None = None) -> DriveClient:
+    def from_settings(
+        cls, settings: DriveSettings, *, drive_id: str | None = None, budget: CallBudget | None = None
+    ) -> DriveClient:
         """Build a client for Google's Drive, or for the endpoint the settings name.
 
         With `drive_id`, its change feed, cursor, listing and channels cover that shared drive only.
+        With `budget`, every call first spends from the project's and the acting user's budgets.
         """
         endpoint = settings.drive_api_endpoint
         if endpoint and not endpoint.endswith("/"):
@@ -155,7 +169,9 @@ class DriveClient:
             settings.drive_max_retries, settings.drive_backoff_seconds, settings.drive_max_backoff_seconds
         )
         make_http = http_factory(credentials, settings.drive_timeout_seconds)
-        return cls(service, make_http, backoff, drive_id=drive_id)
+        user = settings.google_subject or getattr(credentials, "service_account_email", None) or "default"
+        bound = UserBudget(budget, user) if budget is not None else None
+        return cls(service, make_http, backoff, drive_id=drive_id, budget=bound)
 
     async def close(self) -> None:
         """Close the pooled connections."""

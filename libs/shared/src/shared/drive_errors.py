@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from googleapiclient.errors import HttpError
 
@@ -24,10 +26,19 @@ RATE_LIMIT_REASONS = frozenset(
 class GoogleApiError(DriveIndexError):
     """A Google API refused or failed a call; `status` and `reason` are Google's."""
 
-    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # Seconds the server asked us to wait (its Retry-After header), if it said.
+        self.retry_after = retry_after
 
 
 class DriveError(GoogleApiError):
@@ -118,4 +129,19 @@ def classify(exc: HttpError, kinds: ErrorKinds = DRIVE_ERRORS) -> GoogleApiError
         kind = kinds.unauthorized
     elif status in (401, 403):
         kind = kinds.forbidden
-    return kind(text, status=status, reason=reason)
+    return kind(text, status=status, reason=reason, retry_after=retry_after(exc.resp.get("retry-after")))
+
+
+def retry_after(header: str | None) -> float | None:
+    """Read a Retry-After header: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not header:
+        return None
+    if header.strip().isdigit():
+        return float(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -11,7 +11,7 @@ import asyncio
 import http.client
 import queue
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import httplib2
 import structlog
@@ -32,6 +32,12 @@ SCOPES = ["https://www.googleapis.com/auth/drive.readonly"]
 CONNECTION_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException, httplib2.HttpLib2Error)
 
 HttpFactory = Callable[[], Any]
+
+
+class Budget(Protocol):
+    """A call budget bound to the identity a client acts as (shared.drive_budget)."""
+
+    async def spend(self) -> None: ...
 
 
 class HttpPool:
@@ -74,9 +80,16 @@ class Executor:
     """Execute one API's requests off the event loop, retrying throttling and outages."""
 
     def __init__(
-        self, errors: ErrorKinds, requests: Counter, make_http: HttpFactory, backoff: Backoff
+        self,
+        errors: ErrorKinds,
+        requests: Counter,
+        make_http: HttpFactory,
+        backoff: Backoff,
+        budget: Budget | None = None,
     ) -> None:
         self._errors = errors
+        # Spent before every attempt, retries included: Google counts them all.
+        self._budget = budget
         self._requests = requests  # labelled by method and outcome
         self._http = HttpPool(make_http)
         self._backoff = backoff
@@ -90,6 +103,8 @@ class Executor:
             span.set_attribute("rpc.system", self._system)
             span.set_attribute("rpc.method", method)
             for attempt in range(self._backoff.max_retries + 1):
+                if self._budget is not None:
+                    await self._budget.spend()
                 try:
                     result = await asyncio.to_thread(self._http.execute, build_request(**params))
                 except HttpError as exc:
@@ -134,7 +149,8 @@ class Executor:
         return error
 
     async def _wait(self, method: str, attempt: int, error: GoogleApiError) -> None:
-        delay = self._backoff.delay(attempt)
+        # The server's Retry-After, when it sent one, is the least we wait.
+        delay = max(self._backoff.delay(attempt), error.retry_after or 0.0)
         log.warning(
             "google_api.retry",
             api=self._system,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Self
 
+import asyncpg
 from google.auth.exceptions import RefreshError
 
 from shared.drive import DriveClient, DriveForbidden, DriveNotFound, DriveSettings, DriveUnauthorized
+from shared.drive_budget import PostgresBudget
 from shared.sources import SourceRef
 
 # What reading a `user:` or `drive:` source raises when its identity cannot read it: the user is
@@ -22,8 +24,18 @@ class DriveClients:
     and is scoped to the drive; any other source uses the configured identity's whole feed.
     """
 
-    def __init__(self, settings: DriveSettings) -> None:
+    def __init__(self, settings: DriveSettings, pool: asyncpg.Pool | None = None) -> None:
+        """With `pool`, every client spends from the per-minute call budgets shared in PostgreSQL."""
         self._settings = settings
+        self._budget = (
+            None
+            if pool is None
+            else PostgresBudget(
+                pool,
+                per_minute=settings.drive_calls_per_minute,
+                per_user_per_minute=settings.drive_calls_per_minute_per_user,
+            )
+        )
         self._clients: dict[tuple[str | None, str | None], DriveClient] = {}
 
     def for_source(self, source_id: str) -> DriveClient:
@@ -34,7 +46,9 @@ class DriveClients:
         client = self._clients.get(key)
         if client is None:
             settings = self._settings.model_copy(update={"google_subject": subject})
-            client = self._clients[key] = DriveClient.from_settings(settings, drive_id=ref.drive_id)
+            client = self._clients[key] = DriveClient.from_settings(
+                settings, drive_id=ref.drive_id, budget=self._budget
+            )
         return client
 
     @property

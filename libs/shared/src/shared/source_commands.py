@@ -38,7 +38,7 @@ async def sources_command(args: argparse.Namespace) -> int:
             _print(await source_admin.statuses(pool, include_removed=args.all))
             return 0
         settings = load(discovery.DiscoverySettings)
-        async with DriveClients(settings) as drives:
+        async with DriveClients(settings, pool) as drives:
             adding = Adding(pool, publisher, drives, os.environ.get("DRIVE_WEBHOOK_URL"))
             if args.action == "add":
                 await adding.add([_parsed(s) for s in args.source])

@@ -55,8 +55,8 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
     handle_changes = handler_factory(settings, sandbox)
     app.cleanup_ctx.extend(
         [
-            drive(settings, deps.drive),
             database(settings.database_url),
+            drive(settings, deps.drive),
             kafka_publisher(settings),
             extraction(sandbox),
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handle_changes),
@@ -71,7 +71,8 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
 def drive(settings: FetcherSettings, given: Drive | None) -> CleanupContext:
     """Own the Drive clients, one per source identity, for the app's lifetime (unless one was given).
 
-    /readyz checks the configured identity's client.
+    /readyz checks the configured identity's client. Every client spends from the call budgets
+    that all replicas share in the database, which is why the pool is opened first.
     """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
@@ -80,7 +81,7 @@ def drive(settings: FetcherSettings, given: Drive | None) -> CleanupContext:
             app[CHECKS]["drive"] = drive_check(given)
             yield
             return
-        async with DriveClients(settings) as clients:  # closes every client it built
+        async with DriveClients(settings, app[POOL]) as clients:  # closes every client it built
             app[DRIVES] = clients
             app[CHECKS]["drive"] = drive_check(clients.default)
             yield

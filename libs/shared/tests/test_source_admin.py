@@ -18,6 +18,7 @@ from shared import discovery, source_admin, topics, watch
 from shared.drive import DriveSettings
 from shared.drive_sources import DriveClients
 from shared.events import DocFetched, Event, FetchAction
+from shared.source_admin import Origin
 
 
 class RecordingPublisher:
@@ -82,10 +83,10 @@ async def test_add_list_remove(pool: asyncpg.Pool) -> None:
 
 def test_the_plan_adds_new_and_removes_gone_discovered_sources_only() -> None:
     followed = {
-        "default",
-        "user:alice@corp.example",
-        "user:gone@corp.example",
-        "drive:d1?as=bob@corp.example",
+        "default": Origin.CLI,
+        "user:alice@corp.example": Origin.DISCOVERED,
+        "user:gone@corp.example": Origin.DISCOVERED,
+        "drive:d1?as=bob@corp.example": Origin.DISCOVERED,
     }
     wanted = {
         "user:alice@corp.example",
@@ -93,9 +94,39 @@ def test_the_plan_adds_new_and_removes_gone_discovered_sources_only() -> None:
         "drive:d1?as=carol@corp.example",
         "drive:d2",
     }
-    plan = discovery.plan(wanted, followed)
-    assert plan.add == ["drive:d2", "user:new@corp.example"]
+    plan = discovery.plan(followed, discovered=wanted, configured=set())
+    assert list(plan.add) == ["drive:d2", "user:new@corp.example"]
     assert plan.remove == ["user:gone@corp.example"]  # `default` is the operator's, d1 is followed
+
+
+def test_the_plan_follows_drive_sources_and_drops_what_it_no_longer_names() -> None:
+    followed = {
+        "user:kept@corp.example": Origin.SETTING,
+        "user:unnamed@corp.example": Origin.SETTING,
+        "folder:f1": Origin.CLI,
+        "user:by-hand@corp.example": Origin.CLI,
+    }
+    configured = {"user:kept@corp.example", "drive:d9", "folder:f2?as=ann@corp.example"}
+    plan = discovery.plan(followed, discovered=None, configured=configured)
+    assert plan.add == {"drive:d9": Origin.SETTING, "folder:f2?as=ann@corp.example": Origin.SETTING}
+    # The domain was not read: what was added by hand stays, whatever its kind.
+    assert plan.remove == ["user:unnamed@corp.example"]
+
+
+def test_the_plan_keeps_what_either_the_domain_or_the_settings_want() -> None:
+    followed = {
+        "user:left@corp.example": Origin.SETTING,  # unnamed now, but the domain has them
+        "user:suspended@corp.example": Origin.SETTING,  # gone from the domain, but named
+        "user:gone@corp.example": Origin.CLI,  # added by hand, gone from the domain
+        "folder:f1": Origin.CLI,  # folders are never discovered, so never found gone
+    }
+    plan = discovery.plan(
+        followed,
+        discovered={"user:left@corp.example"},
+        configured={"user:suspended@corp.example"},
+    )
+    assert plan.add == {}
+    assert plan.remove == ["user:gone@corp.example"]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, ENG, SampleDomain
 from shared import source_admin, source_commands, watch
+from shared.settings import SettingsError
 
 ADMIN = f"admin@{DOMAIN}"
 
@@ -108,3 +109,38 @@ async def test_sync_follows_the_domain_as_it_changes(
     assert (users - {f"user:{CAROL}"}) | drives <= active
     assert not await watch.list_channels(pool, f"user:{CAROL}")
     assert await watch.list_channels(pool, f"user:erin@{DOMAIN}")
+
+
+@pytest.mark.usefixtures("env")
+async def test_drive_sources_are_followed_and_dropped_as_the_setting_changes(
+    pool: asyncpg.Pool,
+    domain: SampleDomain,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    engineering = f"drive:{domain.drives['Engineering']}"
+    await pool.execute("UPDATE sources SET removed_at = now() WHERE id LIKE 'user:%@example.com'")
+    await pool.execute("UPDATE sources SET removed_at = now() WHERE id = $1", engineering)
+    monkeypatch.setenv("DRIVE_SCOPE", "sources")
+    monkeypatch.setenv("DRIVE_SOURCES", f" user:{BOB.upper()} , {engineering}")
+    await sync()
+    active = await source_admin.active(pool)
+    assert active[f"user:{BOB}"] == source_admin.Origin.SETTING  # one spelling per user
+    assert active[engineering] == source_admin.Origin.SETTING
+    assert f"user:{ALICE}" not in active  # the domain is not read with DRIVE_SCOPE=sources
+
+    monkeypatch.setenv("DRIVE_SOURCES", f"user:{BOB}")
+    capsys.readouterr()
+    await sync()
+    assert f"removed {engineering} (no longer in DRIVE_SOURCES)" in capsys.readouterr().out
+    assert set(await source_admin.active(pool)) >= {f"user:{BOB}"}
+    assert engineering not in await source_admin.active(pool)
+
+
+@pytest.mark.usefixtures("env")
+async def test_a_malformed_drive_sources_entry_stops_the_sync_saying_what_was_expected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DRIVE_SOURCES", "user:not-an-address")
+    with pytest.raises(SettingsError, match="expected user:<email>"):
+        await sync()

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from fetcher.scope import Scope, names
+from fetcher.scope import Scope
+from shared.settings import names
 
 DOC = "application/vnd.google-apps.document"
 SCOPE = Scope.of(

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.access import Permission
 from shared.directory import DirectorySettings, User
 from shared.drive import DriveSettings
+from shared.settings import names
+from shared.source_admin import Origin
 from shared.sources import SourceKind, SourceRef
 
 
@@ -24,6 +26,30 @@ class DiscoverySettings(DriveSettings, DirectorySettings):
     # `domain`: every active user's My Drive and every shared drive, found by `sources sync`;
     # `sources`: only the sources added by hand (`drive-index sources add`).
     drive_scope: Literal["domain", "sources"] = Field(default="sources")
+    # Sources a deployment names, comma separated (user:<email>, drive:<id>[?as=<email>],
+    # folder:<id>[?as=<email>]): added by every sync, and removed once no longer named.
+    drive_sources: str = Field(default="")
+    # The gateway's public address: each source added gets a push channel to it (none when unset).
+    drive_webhook_url: str | None = Field(default=None)
+    # Seconds between the fetcher's syncs of the sources (one replica at a time); 0 turns them off.
+    sources_sync_seconds: float = Field(default=3600, ge=0)
+
+    @field_validator("drive_sources")
+    @classmethod
+    def _valid_sources(cls, value: str) -> str:
+        for source_id in names(value):
+            SourceRef.parse(source_id)  # a malformed id stops the start with what was expected
+        return value
+
+    @property
+    def configured_sources(self) -> set[str]:
+        """The source ids DRIVE_SOURCES names, in their canonical spelling."""
+        return {SourceRef.parse(source_id).id for source_id in names(self.drive_sources)}
+
+    @property
+    def syncs(self) -> bool:
+        """Whether there is anything to sync: the domain, or sources named in the settings."""
+        return self.drive_scope == "domain" or bool(self.drive_sources.strip())
 
 
 class UserDirectory(Protocol):
@@ -45,9 +71,9 @@ DISCOVERED = frozenset({SourceKind.USER, SourceKind.DRIVE})
 
 @dataclass(frozen=True)
 class Plan:
-    """The sources to add (with a backfill) and to remove (with their files)."""
+    """The sources to add (with a backfill), each with its origin, and to remove (with their files)."""
 
-    add: list[str]
+    add: dict[str, Origin]
     remove: list[str]
 
 
@@ -83,17 +109,32 @@ def _drive_source(drive_id: str, member: str | None) -> str:
     return SourceRef.drive(drive_id).id + (f"?as={member}" if member else "")
 
 
-def plan(wanted: set[str], followed: set[str]) -> Plan:
-    """Add what the domain has and nobody follows; remove discovered kinds the domain no longer has."""
+def plan(followed: dict[str, Origin], *, discovered: set[str] | None, configured: set[str]) -> Plan:
+    """Compare what is followed with what the domain has (None: not read) and DRIVE_SOURCES names.
+
+    Added: what either wants and nobody follows. Removed: the `user:` and `drive:` sources a domain
+    that was read no longer has, and the sources DRIVE_SOURCES added and names no more; unless the
+    other still wants them. Sources added by hand are the operator's, unless the domain lost them.
+    """
+    wanted = {_same(s): s for s in configured} | {_same(s): s for s in discovered or ()}
     followed_as = {_same(source_id): source_id for source_id in followed}
-    wanted_as = {_same(source_id) for source_id in wanted}
-    add = sorted(source_id for source_id in wanted if _same(source_id) not in followed_as)
+    add = {
+        source_id: Origin.SETTING if source_id in configured else Origin.DISCOVERED
+        for same, source_id in sorted(wanted.items())
+        if same not in followed_as
+    }
+    named = {_same(s) for s in configured}
+    domain = None if discovered is None else {_same(s) for s in discovered}
     remove = sorted(
         source_id
         for same, source_id in followed_as.items()
-        if same not in wanted_as and SourceRef.parse(source_id).kind in DISCOVERED
+        if same not in wanted
+        and (
+            (domain is not None and same not in domain and SourceRef.parse(source_id).kind in DISCOVERED)
+            or (followed[source_id] == Origin.SETTING and same not in named)
+        )
     )
-    return Plan(add=add, remove=remove)
+    return Plan(add=dict(sorted(add.items())), remove=remove)
 
 
 def _same(source_id: str) -> str:

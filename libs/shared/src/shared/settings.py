@@ -131,3 +131,8 @@ def load(settings_class: type[S], **overrides: object) -> S:
             else:
                 problems.append(f"{name} is invalid: {error['msg']}")
         raise SettingsError("; ".join(problems) + " (see .env.example for every setting)") from None
+
+
+def names(value: str) -> frozenset[str]:
+    """Split a comma-separated setting into its non-empty, trimmed parts."""
+    return frozenset(part.strip() for part in value.split(",") if part.strip())

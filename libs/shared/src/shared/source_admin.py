@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Protocol
 
 import asyncpg
@@ -44,25 +45,35 @@ class SourceStatus:
     removed_at: datetime | None
 
 
-async def add(pool: asyncpg.Pool, source_id: str) -> bool:
+class Origin(StrEnum):
+    """Who asked for a source; a sync removes only what its own origin no longer wants."""
+
+    CLI = "cli"  # drive-index sources add
+    SETTING = "setting"  # DRIVE_SOURCES
+    DISCOVERED = "discovered"  # DRIVE_SCOPE=domain
+
+
+async def add(pool: asyncpg.Pool, source_id: str, origin: Origin = Origin.CLI) -> bool:
     """Add a source (or bring back a removed one); return False if it was already active."""
     ref = SourceRef.parse(source_id)
     added = await pool.fetchval(
-        """INSERT INTO sources (id, kind, drive_id) VALUES ($1, $2, $3)
-           ON CONFLICT (id) DO UPDATE SET removed_at = NULL, kind = EXCLUDED.kind, updated_at = now()
+        """INSERT INTO sources (id, kind, drive_id, origin) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE
+             SET removed_at = NULL, kind = EXCLUDED.kind, origin = EXCLUDED.origin, updated_at = now()
              WHERE sources.removed_at IS NOT NULL
            RETURNING id""",
         ref.id,
         ref.kind.value,
         ref.drive_id,
+        origin.value,
     )
     return added is not None
 
 
-async def active(pool: asyncpg.Pool) -> list[str]:
-    """Return the ids of the sources not removed."""
-    rows = await pool.fetch("SELECT id FROM sources WHERE removed_at IS NULL ORDER BY id")
-    return [row["id"] for row in rows]
+async def active(pool: asyncpg.Pool) -> dict[str, Origin]:
+    """Return the sources not removed, each with its origin."""
+    rows = await pool.fetch("SELECT id, origin FROM sources WHERE removed_at IS NULL ORDER BY id")
+    return {row["id"]: Origin(row["origin"]) for row in rows}
 
 
 async def statuses(pool: asyncpg.Pool, *, include_removed: bool = False) -> list[SourceStatus]:

@@ -17,6 +17,7 @@ from fetcher.poller import poller
 from fetcher.ports import Drive, Drives, SameDrive
 from fetcher.sandbox import Sandbox, SandboxLimits
 from fetcher.settings import FetcherSettings
+from fetcher.sources_sync import sources_sync
 from shared import topics
 from shared.drive_sources import DriveClients
 from shared.events import DriveChanged
@@ -62,6 +63,7 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
             consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handle_changes),
             poller(settings.fetcher_poll_seconds),
             groups_sync(settings),
+            sources_sync(settings),
             every(settings.fetcher_retry_seconds, "retry failed files", retry_job(settings, sandbox)),
         ]
     )

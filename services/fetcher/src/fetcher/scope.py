@@ -12,11 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def names(value: str) -> frozenset[str]:
-    """Split a comma-separated setting into its non-empty, trimmed parts."""
-    return frozenset(part.strip() for part in value.split(",") if part.strip())
-
-
 @dataclass(frozen=True)
 class Scope:
     """The admission rules; empty sets admit everything."""

@@ -5,16 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from fetcher.extract import MAX_TEXT_CHARS
-from fetcher.scope import Scope, names
-from shared.directory import DirectorySettings
-from shared.drive import DriveSettings
-from shared.settings import CommonSettings
+from fetcher.scope import Scope
+from shared.discovery import DiscoverySettings
+from shared.settings import CommonSettings, names
 
 MIB = 1024 * 1024
 
 
-class FetcherSettings(CommonSettings, DriveSettings, DirectorySettings):
-    """Stores, Drive and Directory access, and the fetcher's limits."""
+class FetcherSettings(CommonSettings, DiscoverySettings):
+    """Stores, Drive and Directory access, the sources to follow, and the fetcher's limits."""
 
     http_port: int = 8081
     # Downloads and exports of one source running at once; Drive throttles per user and project.

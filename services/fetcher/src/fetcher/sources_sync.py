@@ -1,0 +1,47 @@
+"""Sync the sources on a schedule, so new users and shared drives are indexed without an operator.
+
+With DRIVE_SCOPE=domain or DRIVE_SOURCES set, the fetcher runs `drive-index sources sync` at start
+and every SOURCES_SYNC_SECONDS. One replica syncs at a time (a PostgreSQL advisory lock); the
+others skip that round, so a source is never added twice nor its backfill queued twice.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from fetcher.settings import FetcherSettings
+from shared import source_sync
+from shared.drive_sources import DriveClients
+from shared.web import POOL, PUBLISHER, CleanupContext, every
+
+log = structlog.get_logger(__name__)
+
+# pg_try_advisory_lock key of the sources sync: "drive-index sources sync" as a number.
+SYNC_LOCK = 0x5EED_50C5
+
+
+def sources_sync(settings: FetcherSettings) -> CleanupContext:
+    """Sync at start and every SOURCES_SYNC_SECONDS; nothing when there is nothing to sync."""
+    seconds = settings.sources_sync_seconds if settings.syncs else 0
+
+    async def job(app: web.Application) -> None:
+        pool = app[POOL]
+        async with pool.acquire() as connection:
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SYNC_LOCK):
+                log.info("sources.sync_skipped", reason="another replica is syncing")
+                return
+            try:
+                async with DriveClients(settings, pool) as drives:
+                    adding = source_sync.Adding(
+                        pool, app[PUBLISHER], drives, settings.drive_webhook_url, report=_log
+                    )
+                    await source_sync.sync(settings, adding)
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1)", SYNC_LOCK)
+
+    return every(seconds, "sync sources", job, first_after=0)
+
+
+def _log(line: str) -> None:
+    log.info("sources.sync", detail=line.strip())

@@ -1,12 +1,19 @@
-"""Fixtures for the gateway tests: a registered channel and the app served on a local port."""
+"""Fixtures for the gateway tests: fakes for its ports, registered channels and the app on a local port.
+
+Most tests run the gateway on the fakes; those marked by their module as on real servers use the
+session's PostgreSQL and broker (devstack's fixtures).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -14,13 +21,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from shared.events import DriveChanged, Event
 from shared.settings import load
 from shared.watch import token_digest
-from webhook_gateway.app import create_app
+from webhook_gateway.adapters.postgres import PostgresChannels
+from webhook_gateway.app import Deps, create_app
+from webhook_gateway.ports import KnownChannel
 from webhook_gateway.settings import GatewaySettings
 
 Client = TestClient[web.Request, web.Application]
 SettingsFactory = Callable[..., GatewaySettings]
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,11 @@ class Registered:
     channel_id: str
     token: str
     source_id: str
+
+    @classmethod
+    def new(cls) -> Registered:
+        """A channel of its own, for a source of its own."""
+        return cls(str(uuid.uuid4()), secrets.token_urlsafe(24), f"src-{uuid.uuid4().hex[:8]}")
 
     def headers(self, number: int, state: str = "change", **overrides: str) -> dict[str, str]:
         """Headers of one notification; an override of "" leaves that header out."""
@@ -46,20 +62,139 @@ class Registered:
         return {name: value for name, value in values.items() if value != ""}
 
 
+class FakeChannels:
+    """The Channels port in memory; set `down` to fail every call as an unreachable database does."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, KnownChannel] = {}
+        self.expires_at: dict[str, datetime | None] = {}
+        self.down: Exception | None = None
+        self.recording_down: Exception | None = None
+
+    async def register(self, *, expires_in: timedelta | None = DAY, stopped: bool = False) -> Registered:
+        channel = Registered.new()
+        now = datetime.now(UTC)
+        self.rows[channel.channel_id] = KnownChannel(
+            channel.channel_id, channel.source_id, token_digest(channel.token), now if stopped else None
+        )
+        self.expires_at[channel.channel_id] = now + expires_in if expires_in is not None else None
+        return channel
+
+    async def stop(self, channel_id: str) -> None:
+        self.rows[channel_id] = replace(self.rows[channel_id], stopped_at=datetime.now(UTC))
+
+    async def find(self, channel_id: str) -> KnownChannel | None:
+        self._fail_if(self.down)
+        return self.rows.get(channel_id)
+
+    async def record_message(self, channel_id: str, message_number: int) -> None:
+        self._fail_if(self.down or self.recording_down)
+        if (row := self.rows.get(channel_id)) is not None:
+            number = max(row.last_message_number or 0, message_number)
+            self.rows[channel_id] = replace(
+                row, last_message_number=number, last_message_at=datetime.now(UTC)
+            )
+
+    async def active_summary(self) -> tuple[int, float | None]:
+        self._fail_if(self.down)
+        now = datetime.now(UTC)
+        active = [
+            id_ for id_, row in self.rows.items() if row.stopped_at is None and not self._expired(id_, now)
+        ]
+        left = [
+            (expiry - now).total_seconds() for id_ in active if (expiry := self.expires_at[id_]) is not None
+        ]
+        return len(active), min(left, default=None)
+
+    def _expired(self, channel_id: str, now: datetime) -> bool:
+        expiry = self.expires_at[channel_id]
+        return expiry is not None and expiry <= now
+
+    @staticmethod
+    def _fail_if(error: Exception | None) -> None:
+        if error is not None:
+            raise error
+
+
+class PostgresTable(PostgresChannels):
+    """The PostgreSQL adapter, plus registering and stopping channels as the operator CLI does."""
+
+    async def register(self, *, expires_in: timedelta | None = DAY, stopped: bool = False) -> Registered:
+        channel = Registered.new()
+        await self.pool.execute("INSERT INTO sources (id) VALUES ($1)", channel.source_id)
+        await self.pool.execute(
+            """INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at, stopped_at)
+               VALUES ($1, $2, $3, 'http://127.0.0.1/webhooks/google-drive', now() + $4::interval,
+                       CASE WHEN $5 THEN now() END)""",
+            channel.channel_id,
+            channel.source_id,
+            token_digest(channel.token),
+            expires_in,
+            stopped,
+        )
+        return channel
+
+    async def stop(self, channel_id: str) -> None:
+        await self.pool.execute("UPDATE watch_channels SET stopped_at = now() WHERE id = $1", channel_id)
+
+
+@dataclass
+class RecordingPublisher:
+    """The Publisher port, keeping what was published; `down` refuses and `stalled` never answers."""
+
+    published: list[tuple[str, str, Event]] = field(default_factory=list)
+    down: Exception | None = None
+    stalled: bool = False
+
+    async def publish(self, topic: str, key: str, event: Event) -> None:
+        if self.down is not None:
+            raise self.down
+        if self.stalled:
+            await asyncio.Event().wait()
+        self.published.append((topic, key, event))
+
+    @property
+    def events(self) -> list[DriveChanged]:
+        return [event for _, _, event in self.published if isinstance(event, DriveChanged)]
+
+
+@dataclass
+class Gateway:
+    """The gateway app on its fakes, served on a local port."""
+
+    client: Client
+    channels: FakeChannels
+    publisher: RecordingPublisher
+
+    async def post(self, headers: dict[str, str], **kwargs: Any) -> Any:
+        return await self.client.post("/webhooks/google-drive", headers=headers, **kwargs)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    """The gateway on fake channels and a recording publisher: no database, no broker."""
+    settings = GatewaySettings(
+        database_url="postgresql://unused.invalid/db",
+        kafka_bootstrap_servers="unused.invalid:9092",
+        log_format="json",
+        gateway_publish_timeout_seconds=0.2,
+    )
+    channels, publisher = FakeChannels(), RecordingPublisher()
+    app = create_app(settings, Deps(channels=channels, publisher=publisher))
+    async with TestClient(TestServer(app)) as client:
+        yield Gateway(client, channels, publisher)
+
+
+@pytest.fixture
+async def registered(gateway: Gateway) -> Registered:
+    """A channel registered with the gateway's fake channels."""
+    return await gateway.channels.register()
+
+
 @pytest.fixture
 async def channel(pool: asyncpg.Pool) -> Registered:
-    """A watch channel registered for a source of its own."""
-    source_id, channel_id = f"src-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    token = secrets.token_urlsafe(24)
-    await pool.execute("INSERT INTO sources (id) VALUES ($1)", source_id)
-    await pool.execute(
-        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
-        " VALUES ($1, $2, $3, 'http://127.0.0.1/webhooks/google-drive', now() + interval '1 day')",
-        channel_id,
-        source_id,
-        token_digest(token),
-    )
-    return Registered(channel_id, token, source_id)
+    """A watch channel registered in the session's database for a source of its own."""
+    return await PostgresTable(pool).register()
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
+from datetime import timedelta
 
-import asyncpg
 from prometheus_client import REGISTRY
 
-from shared.watch import token_digest
-from webhook_gateway.channel_gauges import refresh
+from webhook_gateway.channel_gauges import refresh, refresh_or_count
+
+from .conftest import FakeChannels
 
 
 def gauge(name: str) -> float:
@@ -17,24 +17,31 @@ def gauge(name: str) -> float:
     return value
 
 
-async def test_active_channels_and_the_first_expiry_are_exported(pool: asyncpg.Pool) -> None:
-    source = f"src-{uuid.uuid4().hex[:8]}"
-    await pool.execute("INSERT INTO sources (id) VALUES ($1)", source)
-    await refresh(pool)
-    before = gauge("drive_index_watch_channels_active")
+def database_errors() -> float:
+    return (
+        REGISTRY.get_sample_value("drive_index_database_errors_total", {"operation": "channel_gauges"}) or 0
+    )
 
-    for hours, stopped in ((3, False), (30, False), (1, True)):
-        await pool.execute(
-            """INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at, stopped_at)
-               VALUES ($1, $2, $3, 'https://example.test/hook', now() + make_interval(hours => $4),
-                       CASE WHEN $5 THEN now() END)""",
-            str(uuid.uuid4()),
-            source,
-            token_digest("t"),
-            hours,
-            stopped,
-        )
-    await refresh(pool)
-    assert gauge("drive_index_watch_channels_active") == before + 2
-    # Other tests' channels may expire sooner, never later than this test's 3-hour one.
-    assert 0 < gauge("drive_index_watch_channel_expiry_seconds") <= 3 * 3600
+
+async def test_the_gauges_show_the_channels_summary() -> None:
+    channels = FakeChannels()
+    await channels.register(expires_in=timedelta(hours=3))
+    await channels.register(expires_in=timedelta(hours=30))
+    await refresh(channels)
+    assert gauge("drive_index_watch_channels_active") == 2
+    assert 3 * 3600 - 60 < gauge("drive_index_watch_channel_expiry_seconds") <= 3 * 3600
+
+
+async def test_no_known_expiry_reads_as_never() -> None:
+    channels = FakeChannels()
+    await channels.register(expires_in=None)
+    await refresh(channels)
+    assert gauge("drive_index_watch_channels_active") == 1
+    assert gauge("drive_index_watch_channel_expiry_seconds") == float("inf")
+
+
+async def test_a_failed_refresh_is_counted_and_never_raised() -> None:
+    channels, before = FakeChannels(), database_errors()
+    channels.down = ConnectionRefusedError()
+    await refresh_or_count(channels)
+    assert database_errors() == before + 1

@@ -9,17 +9,13 @@ change the dropped notifications announced. A replica that restarts forgets; the
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import structlog
-from aiohttp import web
 
 from shared import topics
 from shared.events import DriveChanged
-from shared.web import POOL, PUBLISHER, CleanupContext, every
-from webhook_gateway.adapters import channels
+from webhook_gateway.ports import Channels, Publisher
 
 log = structlog.get_logger(__name__)
 
@@ -39,15 +35,11 @@ class Missed:
             self.channels[channel_id] = token_sha256
 
 
-MISSED = web.AppKey("missed", Missed)
-
-
-async def catch_up(app: web.Application) -> None:
+async def catch_up(missed: Missed, *, channels: Channels, publisher: Publisher) -> None:
     """Queue a poll for every refused channel that is real; keep those that still fail."""
-    missed = app[MISSED]
     for channel_id, digest in list(missed.channels.items()):
-        channel = await channels.find(app[POOL], channel_id)
-        if channel is None or channel.stopped_at or not hmac.compare_digest(digest, channel.token_sha256):
+        channel = await channels.find(channel_id)
+        if channel is None or channel.stopped_at or not channel.has_token(digest):
             del missed.channels[channel_id]  # not a channel of ours: nothing to catch up
             continue
         event = DriveChanged(
@@ -56,18 +48,6 @@ async def catch_up(app: web.Application) -> None:
             channel_id=channel_id,
             received_at=datetime.now(UTC),
         )
-        await app[PUBLISHER].publish(topics.DRIVE_CHANGED, channel.source_id, event)
+        await publisher.publish(topics.DRIVE_CHANGED, channel.source_id, event)
         del missed.channels[channel_id]
         log.info("webhook.caught_up", channel_id=channel_id, source_id=channel.source_id)
-
-
-def missed_notifications() -> CleanupContext:
-    """Own the set of refused channels and the task that catches them up."""
-    run = every(CATCH_UP_SECONDS, "catch up refused notifications", catch_up)
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        app[MISSED] = Missed()
-        async for _ in run(app):
-            yield
-
-    return context

@@ -1,1 +1,1 @@
-"""The gateway's outside world: the watch_channels table."""
+"""The gateway's outside world: the watch_channels table (Kafka is shared.kafka's Publisher)."""

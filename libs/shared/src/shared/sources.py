@@ -4,6 +4,8 @@
   impersonating them through domain-wide delegation;
 - `drive:<id>`: one shared drive, read as GOOGLE_SUBJECT, or as `drive:<id>?as=<member email>`
   when that account is not a member;
+- `folder:<id>`: one folder and everything below it, read from the change feed of GOOGLE_SUBJECT
+  (or of `folder:<id>?as=<email>`), keeping only the files inside it;
 - any other id (`default`, say): the configured identity's whole change feed.
 """
 
@@ -16,6 +18,7 @@ from shared.errors import PermanentError
 
 USER_PREFIX = "user:"
 DRIVE_PREFIX = "drive:"
+FOLDER_PREFIX = "folder:"
 AS_MEMBER = "?as="
 
 
@@ -26,17 +29,20 @@ class InvalidSourceError(PermanentError, ValueError):
 class SourceKind(StrEnum):
     USER = "user"
     DRIVE = "drive"
+    FOLDER = "folder"
     FEED = "feed"  # the configured identity's whole feed, as before sources had kinds
 
 
 @dataclass(frozen=True)
 class SourceRef:
-    """A parsed source id: whom to act as (None = the configured subject) and which drive to scope to."""
+    """A parsed source id: whom to act as (None = the configured subject), which drive to scope to,
+    and which folder's subtree to keep."""
 
     id: str
     kind: SourceKind
     subject: str | None = None
     drive_id: str | None = None
+    folder_id: str | None = None
 
     @classmethod
     def parse(cls, source_id: str) -> SourceRef:
@@ -49,16 +55,23 @@ class SourceRef:
                 )
             # Addresses are case-insensitive: one user is one source, whatever the spelling.
             return cls(USER_PREFIX + email.lower(), SourceKind.USER, subject=email.lower())
-        if source_id.startswith(DRIVE_PREFIX):
-            drive_id, _, member = source_id.removeprefix(DRIVE_PREFIX).partition(AS_MEMBER)
-            if not drive_id or any(c in drive_id for c in "/?@ ") or (member and not _is_email(member)):
-                raise InvalidSourceError(
-                    f"{source_id!r}: expected drive:<shared drive id>[?as=<member email>]"
-                )
-            return cls(source_id, SourceKind.DRIVE, subject=member.lower() or None, drive_id=drive_id)
+        for prefix, kind in ((DRIVE_PREFIX, SourceKind.DRIVE), (FOLDER_PREFIX, SourceKind.FOLDER)):
+            if source_id.startswith(prefix):
+                return cls._scoped(source_id, prefix, kind)
         if not source_id.strip():
             raise InvalidSourceError("a source id must not be empty")
         return cls(source_id, SourceKind.FEED)
+
+    @classmethod
+    def _scoped(cls, source_id: str, prefix: str, kind: SourceKind) -> SourceRef:
+        """Parse `drive:<id>[?as=<email>]` or `folder:<id>[?as=<email>]`."""
+        item, _, member = source_id.removeprefix(prefix).partition(AS_MEMBER)
+        if not item or any(c in item for c in "/?@ ") or (member and not _is_email(member)):
+            what = "shared drive id" if kind is SourceKind.DRIVE else "folder id"
+            raise InvalidSourceError(f"{source_id!r}: expected {prefix}<{what}>[?as=<member email>]")
+        canonical = prefix + item + (AS_MEMBER + member.lower() if member else "")
+        where = {"drive_id": item} if kind is SourceKind.DRIVE else {"folder_id": item}
+        return cls(canonical, kind, subject=member.lower() or None, **where)
 
     @classmethod
     def user(cls, email: str) -> SourceRef:

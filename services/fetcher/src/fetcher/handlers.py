@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import structlog
 from prometheus_client import Counter
 
+from fetcher.ancestry import FolderTree
 from fetcher.failures import Retry
 from fetcher.files import Limits
 from fetcher.ports import Drive, Drives, Publisher, Store
@@ -43,6 +44,8 @@ class Options:
     retry: Retry = field(default_factory=Retry)
     max_delete_share: float = reconcile.DEFAULT_MAX_DELETE_SHARE
     scope: Scope = field(default_factory=Scope)
+    # The folders each identity was seen to have, kept between messages (fetcher.ancestry).
+    folders: FolderTree = field(default_factory=FolderTree)
 
 
 async def handle_drive_changed(
@@ -206,4 +209,5 @@ def _source_sync(
         max_concurrency=options.max_concurrency,
         retry=options.retry,
         scope=options.scope,
+        folders=options.folders,
     )

@@ -120,6 +120,10 @@ class Store(Protocol):
         """Return the ids of the source's files that are in the index and not trashed."""
         ...
 
+    async def indexed_below(self, folder_id: str, source_id: str) -> list[str]:
+        """Return the indexed files the source shows anywhere below the folder."""
+        ...
+
     async def save_text(self, content_hash: str, text: str) -> None:
         """Store a text too large for a Kafka message under its content hash."""
         ...

@@ -1,15 +1,18 @@
 """What the operator lets into the index: owners' domains, excluded folders and drives, MIME types.
 
-A file is judged on the metadata changes.list and files.list already carry, before anything is
-fetched. One that is not admitted gets a removal from the source that saw it, so a file that falls
-out of scope leaves the index (unless another source still admits it).
+A file is judged on the metadata changes.list and files.list already carry, and on the folders
+above it (fetcher.ancestry) when an excluded folder or a `folder:` source asks for them, before
+anything is fetched. One that is not admitted gets a removal from the source that saw it, so a
+file that falls out of scope leaves the index (unless another source still admits it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from shared.sources import SourceKind, SourceRef
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class Scope:
     exclude_folders: frozenset[str] = frozenset()
     exclude_drives: frozenset[str] = frozenset()
     mime_types: frozenset[str] = frozenset()
+    # A `folder:` source keeps only this folder and what is below it.
+    within: str | None = None
 
     @classmethod
     def of(
@@ -38,14 +43,31 @@ class Scope:
             frozenset(mime_types),
         )
 
-    def admits(self, file: dict[str, Any]) -> str | None:
-        """Return why the file is out of scope, or None when it may be indexed."""
+    def for_source(self, source_id: str) -> Scope:
+        """The scope one source reads with: a `folder:` source's adds its folder's subtree."""
+        ref = SourceRef.parse(source_id)
+        return replace(self, within=ref.folder_id) if ref.kind is SourceKind.FOLDER else self
+
+    @property
+    def needs_ancestors(self) -> bool:
+        """Whether judging a file needs every folder above it, not just its parents."""
+        return bool(self.exclude_folders) or self.within is not None
+
+    def admits(self, file: dict[str, Any], ancestors: frozenset[str] = frozenset()) -> str | None:
+        """Return why the file is out of scope, or None when it may be indexed.
+
+        `ancestors` are the ids of every folder above the file (needed when `needs_ancestors`).
+        """
         drive_id = file.get("driveId")
         if drive_id and drive_id in self.exclude_drives:
             return f"in excluded shared drive {drive_id}"
-        excluded = self.exclude_folders.intersection(file.get("parents") or ())
+        excluded = self.exclude_folders.intersection(
+            {file.get("id"), *(file.get("parents") or ()), *ancestors}
+        )
         if excluded:
             return f"in excluded folder {min(excluded)}"
+        if self.within is not None and file.get("id") != self.within and self.within not in ancestors:
+            return f"outside folder {self.within}"
         if self.mime_types and file.get("mimeType") not in self.mime_types:
             return f"type {file.get('mimeType')} is not in DRIVE_MIME_TYPES"
         if self.allowed_domains and not drive_id and not self._owned_inside(file):

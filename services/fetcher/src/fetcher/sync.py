@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from prometheus_client import Histogram
 
+from fetcher.ancestry import FolderTree
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
 from fetcher.files import FOLDER, REMOVED, SHORTCUT, Fetched, FileFetcher, Limits, removal
 from fetcher.ports import Drive, Indexed, Publisher, Store
@@ -17,6 +18,7 @@ from fetcher.scope import Scope
 from fetcher.sharing import refresh_drive, store_access
 from shared import topics
 from shared.drive import DriveError, DriveNotFound
+from shared.source_sync import queue_backfill
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +46,11 @@ class SourceSync:
         max_concurrency: int,
         retry: Retry | None = None,
         scope: Scope | None = None,
+        folders: FolderTree | None = None,
     ) -> None:
         self._source_id = source_id
-        self._scope = scope or Scope()
+        self._scope = (scope or Scope()).for_source(source_id)
+        self._ancestry = (folders or FolderTree()).ancestry(drive)
         self._drive = drive
         self._store = store
         self._publisher = publisher
@@ -66,7 +70,11 @@ class SourceSync:
             elif change.get("driveId"):  # a shared drive itself changed: its members, say
                 drives.add(change["driveId"])
         files = [change["file"] for change in latest.values() if _exists(change)]
+        for file in files:
+            self._ancestry.saw(file)
         known = await self._store.indexed([*latest, *_shortcut_targets(files)])
+        if self._scope.needs_ancestors and await self._folder_entered(files, known):
+            await self._rescan()
         await _all(
             self._sync(change["file"], known) if _exists(change) else self._remove(change["fileId"])
             for change in latest.values()
@@ -76,6 +84,8 @@ class SourceSync:
 
     async def apply_files(self, files: list[File]) -> set[str]:
         """Publish an event for every listed file newer than the index; return the ids listed."""
+        for file in files:
+            self._ancestry.saw(file)
         known = await self._store.indexed([file["id"] for file in files] + _shortcut_targets(files))
         await _all(self._sync(file, known) for file in files)
         return {file["id"] for file in files} | set(_shortcut_targets(files))
@@ -111,9 +121,11 @@ class SourceSync:
                 target = await self._resolve(file)
                 if target is None:
                     return
-                if (reason := self._scope.admits(target)) is not None:
+                if (reason := await self._out_of_scope(target)) is not None:
                     log.info("file.out_of_scope", file_id=target["id"], reason=reason)
                     await self._remove(target["id"])  # leaves the index unless another source admits it
+                    if target["mimeType"] == FOLDER:  # and so does what it holds: no change names that
+                        await self.remove(await self._store.indexed_below(target["id"], self._source_id))
                     return
                 fetched = await self._fetch(target, known)
                 if fetched is None:
@@ -140,6 +152,28 @@ class SourceSync:
             seconds=round(seconds, 3),
             reason=event.reason,
         )
+
+    async def _out_of_scope(self, file: File) -> str | None:
+        ancestors = await self._ancestry.of(file) if self._scope.needs_ancestors else frozenset()
+        return self._scope.admits(file, ancestors)
+
+    async def _folder_entered(self, files: list[File], known: dict[str, Indexed]) -> bool:
+        """Whether a folder in scope is new to this source: made here, or moved in with its files.
+
+        Drive announces a moved folder, not what it holds, so those files are found by listing.
+        """
+        for file in files:
+            indexed = known.get(file["id"])
+            new = indexed is None or self._source_id not in indexed.shown_by
+            entered = file["mimeType"] == FOLDER and not file.get("trashed") and new
+            if entered and await self._out_of_scope(file) is None:
+                return True
+        return False
+
+    async def _rescan(self) -> None:
+        """Queue a listing of the source: a folder that came into scope brought unannounced files."""
+        await queue_backfill(self._publisher, self._source_id)
+        log.info("source.rescan_queued", reason="a folder came into scope")
 
     async def _read(self, file: File, indexed: Indexed | None) -> Fetched:
         """Store who may read the file, then describe it as one doc.fetched event."""

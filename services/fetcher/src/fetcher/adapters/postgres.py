@@ -143,6 +143,22 @@ class PostgresStore:
         )
         return {row["file_id"] for row in rows}
 
+    async def indexed_below(self, folder_id: str, source_id: str) -> list[str]:
+        """Return the indexed files the source shows anywhere below the folder (folders are documents)."""
+        rows = await self._pool.fetch(
+            """WITH RECURSIVE below(file_id) AS (
+                   SELECT file_id FROM documents WHERE parents @> ARRAY[$1::text]
+                   UNION
+                   SELECT d.file_id FROM documents d JOIN below b ON d.parents @> ARRAY[b.file_id]
+               )
+               SELECT b.file_id FROM below b
+                 JOIN document_sources s ON s.file_id = b.file_id AND s.source_id = $2 AND NOT s.removed
+                ORDER BY b.file_id""",
+            folder_id,
+            source_id,
+        )
+        return [row["file_id"] for row in rows]
+
     async def save_text(self, content_hash: str, text: str) -> None:
         """Store a text too large for a Kafka message under its content hash."""
         # Refreshing created_at keeps a text about to be read again safe from the embedder's pruning.

@@ -8,7 +8,9 @@ are retried with exponential backoff and full jitter, as Google asks clients to 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
+import os
 import queue
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -170,11 +172,7 @@ def load_credentials(
 ) -> Any:
     """Load the service account, or Application Default Credentials, or none for an emulator."""
     if key_file:
-        from google.oauth2 import service_account
-
-        # google-auth has no type hints for this constructor.
-        load = service_account.Credentials.from_service_account_file
-        credentials = load(key_file, scopes=list(scopes))  # type: ignore[no-untyped-call]
+        credentials = _service_account(key_file, os.stat(key_file).st_mtime_ns, tuple(scopes))
         return credentials.with_subject(subject) if subject else credentials
     if endpoint:
         return None  # a local emulator or test server: requests go unauthenticated
@@ -182,6 +180,17 @@ def load_credentials(
 
     credentials, _ = google.auth.default(scopes=list(scopes))
     return credentials
+
+
+@functools.lru_cache(maxsize=8)
+def _service_account(key_file: str, _modified_ns: int, scopes: tuple[str, ...]) -> Any:
+    """Read a key file once (per version of it): parsing the RSA key takes tens of milliseconds,
+    and a domain's thousand users each need credentials of their own (`with_subject` shares it)."""
+    from google.oauth2 import service_account
+
+    # google-auth has no type hints for this constructor.
+    load = service_account.Credentials.from_service_account_file
+    return load(key_file, scopes=list(scopes))  # type: ignore[no-untyped-call]
 
 
 def http_factory(credentials: Any, timeout: float) -> HttpFactory:

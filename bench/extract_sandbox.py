@@ -22,8 +22,9 @@ import docx
 from reportlab.pdfgen import canvas
 
 from fetcher.errors import UnparsableFile
-from fetcher.extract import DOCX, Extracted
+from fetcher.extract import Extracted
 from fetcher.sandbox import Sandbox, SandboxLimits, in_process
+from shared.mime import DOCX
 
 LIMITS = SandboxLimits(
     memory_mb=1024, cpu_seconds=60, timeout_seconds=90, workers=1, max_text_chars=2_000_000

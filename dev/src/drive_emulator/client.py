@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from drive_emulator.store import DOCUMENT, FOLDER, PRESENTATION, SHORTCUT, SPREADSHEET
+from shared.mime import DOCUMENT, FOLDER, PRESENTATION, SHORTCUT, SPREADSHEET
 
 TIMEOUT_SECONDS = 10.0
 

@@ -14,18 +14,8 @@ from drive_emulator import seed
 from drive_emulator.drive_api import FEEDS, STORE, base_url
 from drive_emulator.faults import FAULTS, Fault
 from drive_emulator.resources import render
-from drive_emulator.store import (
-    DOCUMENT,
-    FOLDER,
-    PRESENTATION,
-    SHORTCUT,
-    SPREADSHEET,
-    Content,
-    DriveFile,
-    Store,
-    checked_permissions,
-    new_id,
-)
+from drive_emulator.store import Content, DriveFile, Store, checked_permissions, new_id
+from shared.mime import DOCUMENT, FOLDER, OCTET_STREAM, PRESENTATION, SHORTCUT, SPREADSHEET
 
 routes = web.RouteTableDef()
 # Which X-Goog-Changed value each editable field produces.
@@ -63,7 +53,7 @@ def create(store: Store, body: dict[str, Any]) -> DriveFile:
     """Create a file from a control request body."""
     if not isinstance(body.get("name"), str):
         raise ValueError("name is required")
-    mime_type = body.get("mimeType", "application/octet-stream")
+    mime_type = body.get("mimeType", OCTET_STREAM)
     file = DriveFile(
         id=body.get("id") or new_id(),
         name=body["name"],

@@ -10,9 +10,9 @@ from typing import Any
 import openpyxl
 from markdown_it import MarkdownIt
 
-from drive_emulator.store import DOCUMENT, PRESENTATION, SPREADSHEET, DriveFile
+from drive_emulator.store import DriveFile
+from shared.mime import CSV, DOCUMENT, HTML, MARKDOWN, PLAIN_TEXT, PRESENTATION, SPREADSHEET, XLSX
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LIMIT_BYTES = 10 * 1024 * 1024  # Drive refuses to export more than 10 MB
 
 
@@ -77,9 +77,9 @@ def slides_text(slides: list[str]) -> bytes:
 
 Converter = Callable[[Any], bytes]
 EXPORTS: dict[str, dict[str, Converter]] = {
-    DOCUMENT: {"text/markdown": markdown, "text/plain": plain_text, "text/html": html},
-    SPREADSHEET: {"text/csv": first_tab_csv, XLSX: workbook},
-    PRESENTATION: {"text/plain": slides_text},
+    DOCUMENT: {MARKDOWN: markdown, PLAIN_TEXT: plain_text, HTML: html},
+    SPREADSHEET: {CSV: first_tab_csv, XLSX: workbook},
+    PRESENTATION: {PLAIN_TEXT: slides_text},
 }
 
 

@@ -9,18 +9,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from drive_emulator.exports import export_formats
-from drive_emulator.store import (
-    DOCUMENT,
-    FOLDER,
-    PRESENTATION,
-    SPREADSHEET,
-    Change,
-    DriveFile,
-    SharedDrive,
-    Store,
-    md5_hex,
-    rfc3339,
-)
+from drive_emulator.store import Change, DriveFile, SharedDrive, Store, md5_hex, rfc3339
+from shared.mime import DOCUMENT, FOLDER, OCTET_STREAM, PRESENTATION, SPREADSHEET
 
 # The paths that answer as Google's APIs: bearer tokens are checked and faults injected only here.
 API_PREFIXES = ("/drive/v3/", "/admin/")
@@ -109,7 +99,7 @@ def shortcut_json(file: DriveFile, store: Store, base_url: str) -> dict[str, Any
     target = store.files.get(file.target_id or "")
     body["shortcutDetails"] = {
         "targetId": file.target_id,
-        "targetMimeType": target.mime_type if target else "application/octet-stream",
+        "targetMimeType": target.mime_type if target else OCTET_STREAM,
     }
     return body
 

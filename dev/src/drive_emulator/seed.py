@@ -6,17 +6,8 @@ import io
 from typing import Any
 
 from drive_emulator import samples
-from drive_emulator.store import (
-    DOCUMENT,
-    FOLDER,
-    PRESENTATION,
-    SPREADSHEET,
-    DriveFile,
-    Group,
-    SharedDrive,
-    Store,
-    User,
-)
+from drive_emulator.store import DriveFile, Group, SharedDrive, Store, User
+from shared.mime import DOCUMENT, DOCX, FOLDER, HTML, MARKDOWN, PDF, PLAIN_TEXT, PRESENTATION, SPREADSHEET
 
 FOLDER_ID = "seed-company-handbook"
 # Every My Drive file is owned by a sample user, so indexing each user's Drive finds them all:
@@ -79,20 +70,20 @@ def sample_files() -> list[DriveFile]:
         DriveFile(
             "seed-travel-pdf",
             "Travel Policy.pdf",
-            "application/pdf",
+            PDF,
             inside,
             pdf("Travel Policy", samples.TRAVEL_POLICY),
         ),
         DriveFile(
             "seed-security-docx",
             "Security Guidelines.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            DOCX,
             inside,
             docx("Security Guidelines", samples.SECURITY),
         ),
-        DriveFile("seed-oncall-html", "On-call Runbook.html", "text/html", inside, samples.ON_CALL.encode()),
-        DriveFile("seed-deploy-md", "Deploy Checklist.md", "text/markdown", inside, samples.DEPLOY.encode()),
-        DriveFile("seed-office-txt", "Office Facilities.txt", "text/plain", inside, samples.OFFICE.encode()),
+        DriveFile("seed-oncall-html", "On-call Runbook.html", HTML, inside, samples.ON_CALL.encode()),
+        DriveFile("seed-deploy-md", "Deploy Checklist.md", MARKDOWN, inside, samples.DEPLOY.encode()),
+        DriveFile("seed-office-txt", "Office Facilities.txt", PLAIN_TEXT, inside, samples.OFFICE.encode()),
     ]
     for file in files[1:]:
         engineering = file.id in ("seed-oncall-html", "seed-deploy-md")

@@ -11,12 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-FOLDER = "application/vnd.google-apps.folder"
-SHORTCUT = "application/vnd.google-apps.shortcut"
-DOCUMENT = "application/vnd.google-apps.document"
-SPREADSHEET = "application/vnd.google-apps.spreadsheet"
-PRESENTATION = "application/vnd.google-apps.presentation"
-GOOGLE_PREFIX = "application/vnd.google-apps."
+from shared import mime
+
 DEFAULT_OWNER = {"type": "user", "role": "owner", "emailAddress": "owner@example.com"}
 DRIVE_ROLES = frozenset({"organizer", "fileOrganizer", "writer", "commenter", "reader"})
 PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
@@ -61,7 +57,7 @@ class DriveFile:
 
     @property
     def is_google_native(self) -> bool:
-        return self.mime_type.startswith(GOOGLE_PREFIX)
+        return mime.is_google_native(self.mime_type)
 
 
 @dataclass

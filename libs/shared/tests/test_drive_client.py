@@ -11,7 +11,7 @@ import pytest
 
 from devstack.servers import free_port
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared import access
+from shared import access, mime
 from shared.access import Permission
 from shared.drive import (
     DriveClient,
@@ -24,9 +24,6 @@ from shared.drive import (
     DriveUnavailable,
     permissions_of,
 )
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOC = "application/vnd.google-apps.document"
 
 
 @pytest.fixture
@@ -56,9 +53,9 @@ async def client(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
 async def test_changes_page_with_next_token_then_new_start_token(
     client: DriveClient, control: EmulatorControl
 ) -> None:
-    control.upload("old.txt", "text/plain", b"before the token")
+    control.upload("old.txt", mime.PLAIN_TEXT, b"before the token")
     start = await client.get_start_page_token()
-    ids = [control.upload(f"f{i}.txt", "text/plain", b"x")["id"] for i in range(5)]
+    ids = [control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
 
     pages = [page async for page in client.change_pages(start, page_size=2)]
 
@@ -82,7 +79,7 @@ async def test_changes_page_with_next_token_then_new_start_token(
 async def test_removed_file_is_reported_without_metadata(
     client: DriveClient, control: EmulatorControl
 ) -> None:
-    file_id = control.upload("gone.txt", "text/plain", b"bye")["id"]
+    file_id = control.upload("gone.txt", mime.PLAIN_TEXT, b"bye")["id"]
     start = await client.get_start_page_token()
     control.delete(file_id)
 
@@ -100,7 +97,7 @@ async def test_removed_file_is_reported_without_metadata(
 
 
 async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: EmulatorControl) -> None:
-    ids = [control.upload(f"f{i}.txt", "text/plain", b"x")["id"] for i in range(5)]
+    ids = [control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
     control.trash(ids[1])
 
     pages = [page async for page in client.file_pages(page_size=2)]
@@ -113,9 +110,7 @@ async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: 
 async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control: EmulatorControl) -> None:
     folder = control.create_folder("Policies")
     permissions = [{"type": "group", "role": "reader", "emailAddress": "eng@example.com"}]
-    pdf = control.upload(
-        "p.pdf", "application/pdf", b"%PDF-1.4 tiny", parents=[folder["id"]], permissions=permissions
-    )
+    pdf = control.upload("p.pdf", mime.PDF, b"%PDF-1.4 tiny", parents=[folder["id"]], permissions=permissions)
     control.update_file(pdf["id"], name="policy.pdf")
     shortcut = control.create_shortcut("link to policy", pdf["id"])
 
@@ -130,13 +125,13 @@ async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control
     assert meta["webViewLink"].endswith(f"/file/d/{pdf['id']}/view?usp=drivesdk")
     assert meta["modifiedTime"].endswith("Z")
     assert meta["permissions"][0]["emailAddress"] == "eng@example.com"
-    assert link["mimeType"] == "application/vnd.google-apps.shortcut"
-    assert link["shortcutDetails"] == {"targetId": pdf["id"], "targetMimeType": "application/pdf"}
+    assert link["mimeType"] == mime.SHORTCUT
+    assert link["shortcutDetails"] == {"targetId": pdf["id"], "targetMimeType": mime.PDF}
 
 
 async def test_download_binary_and_refuse_google_docs(client: DriveClient, control: EmulatorControl) -> None:
     data = bytes(range(256)) * 10
-    binary = control.upload("blob.bin", "application/octet-stream", data)
+    binary = control.upload("blob.bin", mime.OCTET_STREAM, data)
     doc = control.create_doc("Doc", "# Title\n")
 
     assert await client.download(binary["id"]) == data
@@ -148,9 +143,9 @@ async def test_download_binary_and_refuse_google_docs(client: DriveClient, contr
 async def test_export_doc_as_markdown_html_and_text(client: DriveClient, control: EmulatorControl) -> None:
     doc = control.create_doc("Guide", "# Welcome\n\nSome **bold** words.\n\n## Next steps\n\n- one\n- two\n")
 
-    markdown = (await client.export(doc["id"], "text/markdown")).decode()
-    html = (await client.export(doc["id"], "text/html")).decode()
-    text = (await client.export(doc["id"], "text/plain")).decode("utf-8-sig")
+    markdown = (await client.export(doc["id"], mime.MARKDOWN)).decode()
+    html = (await client.export(doc["id"], mime.HTML)).decode()
+    text = (await client.export(doc["id"], mime.PLAIN_TEXT)).decode("utf-8-sig")
 
     assert markdown.startswith("# Welcome")
     assert "## Next steps" in markdown
@@ -168,8 +163,8 @@ async def test_export_sheet_xlsx_has_every_tab_csv_only_the_first(
     tabs = {"Budget": [["item", "cost"], ["laptop", 1200]], "Owners": [["item", "owner"], ["laptop", "it"]]}
     sheet = control.create_sheet("Budget 2025", tabs)
 
-    book = openpyxl.load_workbook(io.BytesIO(await client.export(sheet["id"], XLSX)))
-    csv_text = (await client.export(sheet["id"], "text/csv")).decode()
+    book = openpyxl.load_workbook(io.BytesIO(await client.export(sheet["id"], mime.XLSX)))
+    csv_text = (await client.export(sheet["id"], mime.CSV)).decode()
 
     assert book.sheetnames == ["Budget", "Owners"]
     assert book["Owners"]["B2"].value == "it"
@@ -179,14 +174,14 @@ async def test_export_sheet_xlsx_has_every_tab_csv_only_the_first(
 
 async def test_export_errors_are_typed(client: DriveClient, control: EmulatorControl) -> None:
     doc = control.create_doc("Huge", "# Big\n\n" + "lorem ipsum " * 900_000)
-    binary = control.upload("a.txt", "text/plain", b"plain")
+    binary = control.upload("a.txt", mime.PLAIN_TEXT, b"plain")
 
     with pytest.raises(DriveExportTooLarge) as too_large:
-        await client.export(doc["id"], "text/markdown")
+        await client.export(doc["id"], mime.MARKDOWN)
     with pytest.raises(DriveError) as unsupported:
         await client.export(doc["id"], "application/x-unknown")
     with pytest.raises(DriveForbidden) as not_exportable:
-        await client.export(binary["id"], "text/plain")
+        await client.export(binary["id"], mime.PLAIN_TEXT)
 
     assert too_large.value.reason == "exportSizeLimitExceeded"
     assert not too_large.value.retriable
@@ -196,7 +191,7 @@ async def test_export_errors_are_typed(client: DriveClient, control: EmulatorCon
 
 
 async def test_rate_limited_twice_then_success(client: DriveClient, control: EmulatorControl) -> None:
-    file_id = control.upload("a.txt", "text/plain", b"x")["id"]
+    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x")["id"]
     control.fault(429, count=2, path_prefix="/drive/v3/files")
 
     meta = await client.get_file(file_id)
@@ -274,7 +269,7 @@ def test_permissions_of_tells_absent_from_empty_and_skips_unknown_types() -> Non
 async def test_link_only_and_discoverable_grants_round_trip(
     client: DriveClient, control: EmulatorControl
 ) -> None:
-    file_id = control.upload("a.txt", "text/plain", b"x", permissions=[ALICE, DOMAIN_LINK, PUBLIC, GONE])[
+    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE, DOMAIN_LINK, PUBLIC, GONE])[
         "id"
     ]
 
@@ -322,7 +317,7 @@ async def test_list_permissions_reads_every_page(client: DriveClient, control: E
 async def test_list_permissions_retries_outages_and_types_errors(
     client: DriveClient, control: EmulatorControl
 ) -> None:
-    file_id = control.upload("a.txt", "text/plain", b"x", permissions=[ALICE])["id"]
+    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE])["id"]
     control.fault(503, count=2, path_prefix=f"/drive/v3/files/{file_id}/permissions")
 
     permissions = await client.list_permissions(file_id)

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from drive_emulator import EmulatorControl, EmulatorServer
+from shared import mime
 from shared.drive import DriveClient, DriveNotFound
 
 
@@ -99,8 +100,8 @@ async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
     await receiver.wait_for(2)
 
     await drive_client.stop_channel("stop-me", watched["resourceId"])
-    control.upload("a.txt", "text/plain", b"x")
-    control.upload("b.txt", "text/plain", b"y")
+    control.upload("a.txt", mime.PLAIN_TEXT, b"x")
+    control.upload("b.txt", mime.PLAIN_TEXT, b"y")
     headers = await receiver.wait_for(4)
 
     channels = [(h["X-Goog-Channel-ID"], h["X-Goog-Resource-State"]) for h in headers]

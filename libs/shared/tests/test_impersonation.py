@@ -17,6 +17,7 @@ from google.auth.exceptions import RefreshError
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, EXPECTED, SampleDomain
+from shared import mime
 from shared.drive import DriveClient, DriveNotFound, DriveSettings
 
 SERVICE_ACCOUNT = "indexer@drive-index-dev.iam.gserviceaccount.com"  # service_account_key's
@@ -101,12 +102,12 @@ async def test_drive_changes_reach_members_only(as_user: Any, domain: SampleDoma
 async def test_a_file_out_of_reach_is_not_found(as_user: Any, domain: SampleDomain) -> None:
     salaries, runbook = domain.files["salaries"], domain.files["runbook"]
     async with as_user(ALICE) as alice:
-        for call in (alice.get_file, alice.list_permissions, lambda f: alice.export(f, "text/plain")):
+        for call in (alice.get_file, alice.list_permissions, lambda f: alice.export(f, mime.PLAIN_TEXT)):
             with pytest.raises(DriveNotFound):
                 await call(salaries)
         assert (await alice.get_file(runbook))["driveId"] == domain.drives["Engineering"]
         # Shared with anyone, by link or not: alice may open them, though they are not in her Drive.
-        assert await alice.export(domain.files["reorg-draft"], "text/plain")
+        assert await alice.export(domain.files["reorg-draft"], mime.PLAIN_TEXT)
         assert [p.type for p in await alice.list_permissions(domain.files["press-kit"])] == [
             "user",
             "anyone",

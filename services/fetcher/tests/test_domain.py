@@ -15,12 +15,11 @@ import pytest
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, EXPECTED, SampleDomain, owner
-from shared import source_admin, topics
+from shared import mime, source_admin, topics
 from shared.events import DocFetched, DriveChanged, FetchAction
 
 from .conftest import DEADLINE_SECONDS, Pipeline, ServiceFactory
 
-FOLDER = "application/vnd.google-apps.folder"
 UNKNOWN = f"dave@{DOMAIN}"  # no such user: impersonating them is refused
 
 
@@ -62,7 +61,7 @@ async def test_every_user_and_shared_drive_is_indexed_once_within_the_scope(
 ) -> None:
     control = EmulatorControl(drive_server.url)
     domain: SampleDomain = sample_domain.build(control)
-    private = control.create_file("private", FOLDER, permissions=[owner(ALICE)])["id"]
+    private = control.create_file("private", mime.FOLDER, permissions=[owner(ALICE)])["id"]
     hidden = control.create_doc("hidden", "# hidden\n", parents=[private], permissions=[owner(ALICE)])["id"]
     key = service_account_key(tmp_path / "key.json", f"{drive_server.url}/token")
     engineering = f"drive:{domain.drives['Engineering']}"  # read as GOOGLE_SUBJECT (alice, a member)

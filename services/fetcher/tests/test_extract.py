@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from reportlab.pdfgen import canvas
 
-from fetcher.extract import DOCX, XLSX, Extracted, UnparsableFile, extract, extract_text, supports
+from fetcher.extract import Extracted, UnparsableFile, extract, extract_text, supports
 from fetcher.extract.normalize import clean
+from shared import mime
 
 
 def _pdf(*pages: str) -> bytes:
@@ -58,8 +59,10 @@ def _xlsx() -> bytes:
 
 
 def test_plain_text_and_markdown_keep_their_lines() -> None:
-    assert extract_text("text/plain", b"\xef\xbb\xbfhello\r\nworld\n\n\n\nbye  \n") == "hello\nworld\n\nbye"
-    assert extract_text("text/markdown", "# Title\n\nCaf\u00e9".encode()) == "# Title\n\nCaf\u00e9"
+    assert (
+        extract_text(mime.PLAIN_TEXT, b"\xef\xbb\xbfhello\r\nworld\n\n\n\nbye  \n") == "hello\nworld\n\nbye"
+    )
+    assert extract_text(mime.MARKDOWN, "# Title\n\nCaf\u00e9".encode()) == "# Title\n\nCaf\u00e9"
 
 
 def test_markdown_loses_embedded_images_but_keeps_alt_text() -> None:
@@ -67,14 +70,14 @@ def test_markdown_loses_embedded_images_but_keeps_alt_text() -> None:
         "# Report\n\n![][image1]\n\nSee ![the chart](data:image/png;base64,iVBORw0KGgo=) above.\n\n"
         "[image1]: <data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA>\n"
     )
-    assert extract_text("text/markdown", exported.encode()) == "# Report\n\nSee the chart above."
+    assert extract_text(mime.MARKDOWN, exported.encode()) == "# Report\n\nSee the chart above."
     html = b'<h1>Logo</h1><img alt="" src="data:image/gif;base64,R0lGOD"><p>Welcome</p>'
-    assert extract_text("text/html", html) == "# Logo\n\nWelcome"
+    assert extract_text(mime.HTML, html) == "# Logo\n\nWelcome"
 
 
 def test_text_in_a_legacy_encoding_is_still_read() -> None:
-    assert extract_text("text/plain", "na\u00efve caf\u00e9".encode("cp1252")) == "na\u00efve caf\u00e9"
-    assert extract_text("text/plain", "\u00fcber".encode("utf-16")) == "\u00fcber"
+    assert extract_text(mime.PLAIN_TEXT, "na\u00efve caf\u00e9".encode("cp1252")) == "na\u00efve caf\u00e9"
+    assert extract_text(mime.PLAIN_TEXT, "\u00fcber".encode("utf-16")) == "\u00fcber"
 
 
 @pytest.mark.parametrize(
@@ -117,7 +120,7 @@ def test_text_in_a_legacy_encoding_is_still_read() -> None:
     ],
 )
 def test_text_files_decode_to_clean_text(data: bytes, text: str) -> None:
-    assert extract_text("text/plain", data) == text
+    assert extract_text(mime.PLAIN_TEXT, data) == text
 
 
 @pytest.mark.parametrize(
@@ -144,7 +147,7 @@ def test_every_extracted_text_is_cleaned(raw: str, cleaned: str) -> None:
     ],
     ids=["png", "random", "control-characters"],
 )
-@pytest.mark.parametrize("mime_type", ["text/plain", "text/csv", "text/markdown", "text/html"])
+@pytest.mark.parametrize("mime_type", [mime.PLAIN_TEXT, mime.CSV, mime.MARKDOWN, mime.HTML])
 def test_binary_bytes_labelled_as_text_are_unparsable(data: bytes, mime_type: str) -> None:
     with pytest.raises(UnparsableFile, match=r"^not text: mostly binary$"):
         extract_text(mime_type, data)
@@ -152,34 +155,34 @@ def test_binary_bytes_labelled_as_text_are_unparsable(data: bytes, mime_type: st
 
 def test_deeply_nested_html_keeps_its_text() -> None:
     nested = b"<div><b>x</b>" * 3000 + b"deep" + b"</div>" * 3000 + b"<p>after</p>"
-    text = extract_text("text/html", nested)
+    text = extract_text(mime.HTML, nested)
     assert text.startswith("**x**\n\n**x**")  # the first levels keep their markup
     assert text.endswith("x x x deep\n\nafter")  # past MAX_HTML_DEPTH only the text is left
     assert text.count("x") == 3000
 
 
 def test_html_is_decoded_by_its_declared_charset_or_else_like_text() -> None:
-    assert extract_text("text/html", b'<meta charset="shift_jis"><p>\x82\xa0</p>') == "\u3042"
-    assert extract_text("text/html", "<p>caf\u00e9</p>".encode("cp1252")) == "caf\u00e9"
-    assert extract_text("text/html", codecs.BOM_UTF16_LE + "<p>hi</p>".encode("utf-16-le")) == "hi"
-    assert extract_text("text/html", b"<p>nul\x00s go; so does \x01 this</p>") == "nuls go; so does  this"
+    assert extract_text(mime.HTML, b'<meta charset="shift_jis"><p>\x82\xa0</p>') == "\u3042"
+    assert extract_text(mime.HTML, "<p>caf\u00e9</p>".encode("cp1252")) == "caf\u00e9"
+    assert extract_text(mime.HTML, codecs.BOM_UTF16_LE + "<p>hi</p>".encode("utf-16-le")) == "hi"
+    assert extract_text(mime.HTML, b"<p>nul\x00s go; so does \x01 this</p>") == "nuls go; so does  this"
 
 
 def test_long_text_is_cut_at_the_limit_and_says_so() -> None:
     words = b"word " * 100
-    assert extract("text/plain", words, max_chars=42) == Extracted(" ".join(["word"] * 8), truncated=True)
-    assert extract("text/plain", words, max_chars=44) == Extracted(" ".join(["word"] * 9), truncated=True)
-    assert extract("text/plain", words, max_chars=500) == Extracted(" ".join(["word"] * 100))
-    assert extract("text/plain", b"x" * 300, max_chars=100) == Extracted("x" * 100, truncated=True)
-    assert extract(XLSX, _xlsx(), max_chars=10).truncated
-    assert extract("application/pdf", _pdf("one", "two", "three"), max_chars=2).truncated
+    assert extract(mime.PLAIN_TEXT, words, max_chars=42) == Extracted(" ".join(["word"] * 8), truncated=True)
+    assert extract(mime.PLAIN_TEXT, words, max_chars=44) == Extracted(" ".join(["word"] * 9), truncated=True)
+    assert extract(mime.PLAIN_TEXT, words, max_chars=500) == Extracted(" ".join(["word"] * 100))
+    assert extract(mime.PLAIN_TEXT, b"x" * 300, max_chars=100) == Extracted("x" * 100, truncated=True)
+    assert extract(mime.XLSX, _xlsx(), max_chars=10).truncated
+    assert extract(mime.PDF, _pdf("one", "two", "three"), max_chars=2).truncated
 
 
 def test_html_becomes_markdown_with_headings_and_without_scripts() -> None:
     html = b"""<html><head><title>t</title><style>p{color:red}</style></head><body>
         <h1>Onboarding</h1><p>Read the <b>wiki</b>.</p><script>alert(1)</script>
         <h2>Accounts</h2><ul><li>Email</li><li>Chat</li></ul></body></html>"""
-    text = extract_text("text/html", html)
+    text = extract_text(mime.HTML, html)
     assert text.startswith("# Onboarding\n\nRead the **wiki**.")
     assert "## Accounts" in text
     assert "- Email\n- Chat" in text
@@ -188,19 +191,19 @@ def test_html_becomes_markdown_with_headings_and_without_scripts() -> None:
 
 
 def test_pdf_text_layer_of_every_page() -> None:
-    text = extract_text("application/pdf", _pdf("First page words", "", "Third page words"))
+    text = extract_text(mime.PDF, _pdf("First page words", "", "Third page words"))
     assert text == "First page words\n\nThird page words"
 
 
 def test_pdf_without_text_or_broken_is_unparsable() -> None:
     with pytest.raises(UnparsableFile, match="no text layer"):
-        extract_text("application/pdf", _pdf(""))
+        extract_text(mime.PDF, _pdf(""))
     with pytest.raises(UnparsableFile, match="unparsable PDF"):
-        extract_text("application/pdf", b"%PDF-1.4\nthis is not really a pdf")
+        extract_text(mime.PDF, b"%PDF-1.4\nthis is not really a pdf")
 
 
 def test_docx_headings_lists_and_tables() -> None:
-    assert extract_text(DOCX, _docx()) == (
+    assert extract_text(mime.DOCX, _docx()) == (
         "# Quarterly plan\n\nWe ship the index in March.\n\n## Risks\n\n- Rate limits\n\n"
         "Owner | Task\nAda | Fetcher"
     )
@@ -208,11 +211,11 @@ def test_docx_headings_lists_and_tables() -> None:
 
 def test_broken_docx_is_unparsable() -> None:
     with pytest.raises(UnparsableFile, match="unparsable DOCX"):
-        extract_text(DOCX, b"PK\x03\x04 not a zip at all")
+        extract_text(mime.DOCX, b"PK\x03\x04 not a zip at all")
 
 
 def test_xlsx_gives_every_tab_with_a_heading() -> None:
-    assert extract_text(XLSX, _xlsx()) == (
+    assert extract_text(mime.XLSX, _xlsx()) == (
         "## Budget\n\nItem | Cost | Due\nServers | 1200 | 2025-03-01T00:00:00\n\n"
         "## People\n\nAda |  | Lovelace\nAlan | M. | Turing"
     )
@@ -220,11 +223,11 @@ def test_xlsx_gives_every_tab_with_a_heading() -> None:
 
 def test_broken_xlsx_is_unparsable() -> None:
     with pytest.raises(UnparsableFile, match="unparsable spreadsheet"):
-        extract_text(XLSX, b"garbage")
+        extract_text(mime.XLSX, b"garbage")
 
 
 def test_unsupported_types() -> None:
     assert not supports("image/png")
-    assert supports("application/pdf")
+    assert supports(mime.PDF)
     with pytest.raises(UnparsableFile, match="unsupported type image/png"):
         extract_text("image/png", b"\x89PNG")

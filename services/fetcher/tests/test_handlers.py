@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from fetcher.failures import Failure, Retry
-from fetcher.files import FOLDER, REMOVED, SHORTCUT, Limits
+from fetcher.files import REMOVED, Limits
 from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
 from fetcher.ports import Indexed, SameDrive
 from fetcher.scope import Scope
+from shared import mime
 from shared.access import Permission
 from shared.drive import (
     ChangesPage,
@@ -25,7 +26,6 @@ from shared.drive import (
 )
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
 
-DOC = "application/vnd.google-apps.document"
 SOURCE = "src"
 
 
@@ -48,7 +48,7 @@ class FakeDrive:
         self.unlisted: set[str] = set()  # files a listing leaves out although they exist
 
     def put(
-        self, file_id: str, mime_type: str = "text/plain", content: bytes = b"text", **fields: Any
+        self, file_id: str, mime_type: str = mime.PLAIN_TEXT, content: bytes = b"text", **fields: Any
     ) -> None:
         """Create or update a file; every update bumps its version, as Drive does."""
         old = self.files.get(file_id, {})
@@ -309,7 +309,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
 
 
 async def test_folders_publish_metadata_without_text(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("dir", FOLDER, name="Plans", parents=["root"])
+    drive.put("dir", mime.FOLDER, name="Plans", parents=["root"])
     event = (await _handle(drive, store)).by_file()["dir"]
     assert event.action == FetchAction.METADATA
     assert event.metadata is not None
@@ -319,12 +319,14 @@ async def test_folders_publish_metadata_without_text(drive: FakeDrive, store: Fa
 async def test_shortcuts_publish_their_target_and_folder_shortcuts_are_ignored(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("target", DOC, content=b"# Target")
-    drive.put("dir", FOLDER)
+    drive.put("target", mime.DOCUMENT, content=b"# Target")
+    drive.put("dir", mime.FOLDER)
     store.tokens[SOURCE] = str(len(drive.log))
-    drive.put("link", SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": DOC})
-    drive.put("dirlink", SHORTCUT, shortcutDetails={"targetId": "dir", "targetMimeType": FOLDER})
-    drive.put("dangling", SHORTCUT, shortcutDetails={"targetId": "nowhere", "targetMimeType": DOC})
+    drive.put("link", mime.SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": mime.DOCUMENT})
+    drive.put("dirlink", mime.SHORTCUT, shortcutDetails={"targetId": "dir", "targetMimeType": mime.FOLDER})
+    drive.put(
+        "dangling", mime.SHORTCUT, shortcutDetails={"targetId": "nowhere", "targetMimeType": mime.DOCUMENT}
+    )
     published = await _handle(drive, store)
     assert [(e.file_id, e.text) for e in published.events] == [("target", "# Target")]
 
@@ -333,9 +335,9 @@ async def test_files_that_cannot_become_text_are_skipped_with_a_reason(
     drive: FakeDrive, store: FakeStore
 ) -> None:
     drive.put("photo", "image/png", content=b"\x89PNG")
-    drive.put("huge", "application/pdf", size=str(15 * 1024 * 1024))
-    drive.put("broken", "application/pdf", content=b"%PDF-1.4 nonsense")
-    drive.put("bigdoc", DOC)
+    drive.put("huge", mime.PDF, size=str(15 * 1024 * 1024))
+    drive.put("broken", mime.PDF, content=b"%PDF-1.4 nonsense")
+    drive.put("bigdoc", mime.DOCUMENT)
     drive.too_large.add("bigdoc")
     reasons = {f: e.reason for f, e in (await _handle(drive, store)).by_file().items()}
     assert reasons == {
@@ -415,8 +417,8 @@ async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, s
 async def test_a_shortcut_and_its_target_changed_together_publish_the_target_once(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("target", DOC, content=b"# Target")
-    drive.put("link", SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": DOC})
+    drive.put("target", mime.DOCUMENT, content=b"# Target")
+    drive.put("link", mime.SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": mime.DOCUMENT})
     published = await _handle(drive, store)
     assert [e.file_id for e in published.events] == ["target"]
 
@@ -428,7 +430,7 @@ MODIFIED = "2025-03-01T12:00:00.000Z"
 
 
 async def test_readers_are_stored_before_the_file_is_published(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
     drive.permissions["doc"] = [ALICE, LINK_ONLY]
     published = await _handle(drive, store)
     assert published.by_file()["doc"].action == FetchAction.UPSERT
@@ -440,7 +442,7 @@ async def test_permissions_in_the_file_resource_are_used_without_listing(
 ) -> None:
     drive.put(
         "doc",
-        DOC,
+        mime.DOCUMENT,
         permissions=[
             {"type": "domain", "role": "reader", "domain": "Example.com", "allowFileDiscovery": True}
         ],
@@ -453,7 +455,7 @@ async def test_permissions_in_the_file_resource_are_used_without_listing(
 async def test_a_file_whose_permissions_cannot_be_read_is_indexed_for_nobody(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("doc", DOC)
+    drive.put("doc", mime.DOCUMENT)
     drive.unreadable.add("doc")
     published = await _handle(drive, store)
     assert published.by_file()["doc"].action == FetchAction.UPSERT
@@ -465,7 +467,7 @@ async def test_a_file_whose_permissions_cannot_be_read_is_indexed_for_nobody(
 async def test_a_change_of_sharing_only_updates_readers_without_downloading(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
     drive.permissions["doc"] = [ALICE, DISCOVERABLE]
     store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
     drive.share("doc", [ALICE])  # the domain loses access; the text is the same
@@ -477,9 +479,9 @@ async def test_a_change_of_sharing_only_updates_readers_without_downloading(
 
 
 async def test_an_edit_at_a_new_modified_time_is_downloaded_again(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("doc", DOC, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
     store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
-    drive.put("doc", DOC, content=b"# Plan B", modifiedTime="2025-03-02T08:00:00.000Z")
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan B", modifiedTime="2025-03-02T08:00:00.000Z")
     published = await _handle(drive, store)
     assert [e.action for e in published.events] == [FetchAction.UPSERT]
     assert drive.downloads == ["doc"]
@@ -488,7 +490,7 @@ async def test_an_edit_at_a_new_modified_time_is_downloaded_again(drive: FakeDri
 async def test_a_change_of_shared_drive_members_rewrites_the_readers_of_its_files(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("plan", DOC, driveId="drive-1")
+    drive.put("plan", mime.DOCUMENT, driveId="drive-1")
     drive.members["drive-1"] = [
         ALICE,
         Permission(type="user", role="reader", email_address="bob@example.com"),

@@ -23,12 +23,12 @@ from drive_emulator import EmulatorControl
 from fetcher.errors import UnparsableFile
 from fetcher.extract import Extracted
 from fetcher.sandbox import Sandbox, SandboxLimits
+from shared import mime
 from shared.events import FetchAction
 
 # The types of conftest.py's fixtures; test modules cannot import conftest (importlib mode).
 Pipeline = Any
 ServiceFactory = Any
-PDF = "application/pdf"
 LIMITS = SandboxLimits(
     memory_mb=1024, cpu_seconds=20, timeout_seconds=30, workers=2, max_text_chars=2_000_000
 )
@@ -107,29 +107,31 @@ class Case:
 
 CASES = {
     "utf16-bom-odd-byte": Case(
-        "text/plain", lambda: codecs.BOM_UTF16_LE + "hello".encode("utf-16-le") + b"!", text="hello\ufffd"
+        mime.PLAIN_TEXT, lambda: codecs.BOM_UTF16_LE + "hello".encode("utf-16-le") + b"!", text="hello\ufffd"
     ),
-    "invalid-utf8": Case("text/plain", lambda: b"caf\xc3\xa9 \xff\xfe ok", text="caf\u00e9 \ufffd\ufffd ok"),
+    "invalid-utf8": Case(
+        mime.PLAIN_TEXT, lambda: b"caf\xc3\xa9 \xff\xfe ok", text="caf\u00e9 \ufffd\ufffd ok"
+    ),
     "html-3000-nested": Case(
-        "text/html",
+        mime.HTML,
         lambda: b"<div>" * 3000 + b"deep" + b"</div>" * 3000 + b"<p>after</p>",
         text="deep\n\nafter",
     ),
     "control-chars-256k": Case(
-        "text/plain", lambda: bytes(range(32)) * 8192, reason="not text: mostly binary"
+        mime.PLAIN_TEXT, lambda: bytes(range(32)) * 8192, reason="not text: mostly binary"
     ),
     "binary-as-text": Case(
-        "text/plain", lambda: random.Random(6).randbytes(512 * 1024), reason="not text: mostly binary"
+        mime.PLAIN_TEXT, lambda: random.Random(6).randbytes(512 * 1024), reason="not text: mostly binary"
     ),
-    "pdf-encrypted": Case(PDF, pdf_encrypted, reason="encrypted PDF: needs a password"),
+    "pdf-encrypted": Case(mime.PDF, pdf_encrypted, reason="encrypted PDF: needs a password"),
     "pdf-50000-empty-pages": Case(
-        PDF, lambda: pdf_pages(50_000), reason="PDF has no text layer (a scan needs OCR)"
+        mime.PDF, lambda: pdf_pages(50_000), reason="PDF has no text layer (a scan needs OCR)"
     ),
     "pdf-tree-of-a-million-pages": Case(
-        PDF, lambda: pdf_page_tree(1000, 2), reason="unparsable PDF: LimitReachedError"
+        mime.PDF, lambda: pdf_page_tree(1000, 2), reason="unparsable PDF: LimitReachedError"
     ),
     "pdf-1600-long-pages": Case(
-        PDF, lambda: pdf_page_tree(40, 2, b"Revenue grew " * 160), text="Revenue grew", truncated=True
+        mime.PDF, lambda: pdf_page_tree(40, 2, b"Revenue grew " * 160), text="Revenue grew", truncated=True
     ),
 }
 
@@ -166,7 +168,7 @@ async def test_a_hostile_file_costs_one_failure_or_gives_bounded_text(sandbox: S
         assert len(outcome.text) <= LIMITS.max_text_chars
         assert not UNSAFE.search(outcome.text)
     assert seconds < LIMITS.timeout_seconds
-    assert await sandbox.extract("text/plain", b"next file") == Extracted("next file")
+    assert await sandbox.extract(mime.PLAIN_TEXT, b"next file") == Extracted("next file")
 
 
 async def test_hostile_files_on_one_change_page_leave_the_normal_file_published(
@@ -176,7 +178,7 @@ async def test_hostile_files_on_one_change_page_leave_the_normal_file_published(
     names = ["utf16-bom-odd-byte", "html-3000-nested", "control-chars-256k", "binary-as-text"]
     names += ["pdf-encrypted", "pdf-50000-empty-pages"]
     hostile = {drive_control.upload(n, CASES[n].mime_type, CASES[n].build())["id"]: n for n in names}
-    normal = drive_control.upload("notes.txt", "text/plain", b"plain notes")
+    normal = drive_control.upload("notes.txt", mime.PLAIN_TEXT, b"plain notes")
     # One page for all; one second is less than the 50,000 pages need, so that worker is killed.
     async with start_service(FETCHER_CHANGES_PAGE_SIZE="100", FETCHER_EXTRACT_TIMEOUT_SECONDS="1") as service:
         await pipeline.notify()

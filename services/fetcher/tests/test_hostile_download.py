@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from drive_emulator import EmulatorControl
 from fetcher.files import FileFetcher, Limits
+from shared import mime
 from shared.drive import DriveClient, DriveFileTooLarge, DriveSettings
 from shared.events import FetchAction
 
@@ -82,7 +83,7 @@ async def test_the_fetcher_skips_a_file_whose_download_passes_the_cap(
     # No text is stored for a skipped file: the store is never called.
     fetcher = FileFetcher("source", client, store=None, limits=Limits(max_file_bytes=MIB))  # type: ignore[arg-type]
     # Drive's metadata says 100 bytes: the check before the download lets the file through.
-    file = {"id": "f", "name": "dump.txt", "mimeType": "text/plain", "version": "3", "size": "100"}
+    file = {"id": "f", "name": "dump.txt", "mimeType": mime.PLAIN_TEXT, "version": "3", "size": "100"}
     event = (await fetcher.fetch(file)).event
     assert event.action == FetchAction.SKIPPED
     assert event.reason in (
@@ -94,7 +95,7 @@ async def test_the_fetcher_skips_a_file_whose_download_passes_the_cap(
 async def test_the_emulator_download_is_capped_too(
     drive_client: DriveClient, drive_control: EmulatorControl
 ) -> None:
-    file = drive_control.upload("dump.txt", "text/plain", CONTENT)
+    file = drive_control.upload("dump.txt", mime.PLAIN_TEXT, CONTENT)
     with pytest.raises(DriveFileTooLarge, match="over the download cap of 1,048,576 bytes"):
         await drive_client.download(file["id"], max_bytes=MIB)
     assert await drive_client.download(file["id"], max_bytes=len(CONTENT)) == CONTENT

@@ -21,8 +21,9 @@ import openpyxl
 import pytest
 
 from fetcher.errors import UnparsableFile
-from fetcher.extract import DOCX, XLSX, Extracted
+from fetcher.extract import Extracted
 from fetcher.sandbox import Sandbox, SandboxLimits
+from shared import mime
 
 GIB, MIB = 2**30, 2**20
 LIMITS = SandboxLimits(
@@ -129,19 +130,19 @@ async def _outcome(sandbox: Sandbox, mime_type: str, data: bytes) -> tuple[Extra
 
 
 async def test_a_docx_that_unpacks_to_a_gibibyte_is_refused_before_parsing(sandbox: Sandbox) -> None:
-    outcome, seconds = await _outcome(sandbox, DOCX, docx_bomb(1))
+    outcome, seconds = await _outcome(sandbox, mime.DOCX, docx_bomb(1))
     assert re.fullmatch(r"too large: DOCX unpacks to 1,02\d MB, over the 256 MB limit", str(outcome))
     assert seconds < 2
 
 
 async def test_huge_shared_strings_are_refused_before_parsing(sandbox: Sandbox) -> None:
-    outcome, seconds = await _outcome(sandbox, XLSX, xlsx_shared_strings(400))
+    outcome, seconds = await _outcome(sandbox, mime.XLSX, xlsx_shared_strings(400))
     assert re.fullmatch(r"too large: spreadsheet unpacks to 40\d MB, over the 256 MB limit", str(outcome))
     assert seconds < 2
 
 
 async def test_a_million_row_dimension_is_not_believed(sandbox: Sandbox) -> None:
-    outcome, seconds = await _outcome(sandbox, XLSX, xlsx_million_rows())
+    outcome, seconds = await _outcome(sandbox, mime.XLSX, xlsx_million_rows())
     assert isinstance(outcome, Extracted)
     assert outcome.text.startswith("## Sheet\n\nfirst\n")
     assert outcome.text.endswith(" | last")
@@ -155,14 +156,14 @@ async def test_a_real_multi_gigabyte_bomb_past_the_zip_check_meets_the_memory_li
     with pytest.raises(UnparsableFile, match=r"^parser exceeded 1024 MB$"):
         await sandbox.run(docx.Document, io.BytesIO(bomb))  # python-docx itself, no zip check first
     print(f"3.5 GiB DOCX bomb, {len(bomb):,} bytes: stopped in {time.monotonic() - started:.1f} s")
-    outcome, _ = await _outcome(sandbox, DOCX, bomb)
+    outcome, _ = await _outcome(sandbox, mime.DOCX, bomb)
     assert re.fullmatch(r"too large: DOCX unpacks to 3,58\d MB, over the 256 MB limit", str(outcome))
 
 
 @pytest.mark.fault
 async def test_shared_strings_just_under_the_zip_check_stay_within_the_limits(sandbox: Sandbox) -> None:
-    outcome, seconds = await _outcome(sandbox, XLSX, xlsx_shared_strings(250))  # 16 million strings
+    outcome, seconds = await _outcome(sandbox, mime.XLSX, xlsx_shared_strings(250))  # 16 million strings
     assert seconds < LIMITS.timeout_seconds + 5
     if isinstance(outcome, str):
         assert outcome.startswith(("parser exceeded", "parser used more than", "parser ran out of time"))
-    assert await sandbox.extract("text/plain", b"next") == Extracted("next")
+    assert await sandbox.extract(mime.PLAIN_TEXT, b"next") == Extracted("next")

@@ -19,6 +19,7 @@ import pytest
 
 from fetcher.errors import UnparsableFile
 from fetcher.sandbox import Sandbox, SandboxLimits
+from shared import mime
 
 
 def _limits(
@@ -89,7 +90,7 @@ async def test_a_crashing_parser_costs_one_call(
 
 async def test_other_files_keep_flowing_while_one_worker_crashes(sandbox: Sandbox) -> None:
     crash = sandbox.run(ctypes.string_at, 0)
-    files = [sandbox.extract("text/plain", f"file {n}".encode()) for n in range(6)]
+    files = [sandbox.extract(mime.PLAIN_TEXT, f"file {n}".encode()) for n in range(6)]
     results = await asyncio.gather(crash, *files, return_exceptions=True)
     assert isinstance(results[0], UnparsableFile)
     assert [getattr(r, "text", r) for r in results[1:]] == [f"file {n}" for n in range(6)]
@@ -120,8 +121,8 @@ async def test_a_cancelled_call_frees_its_worker_slot() -> None:
 
 
 async def test_text_is_cut_at_the_limit_and_says_so(sandbox: Sandbox) -> None:
-    extracted = await sandbox.extract("text/plain", b"word " * 1000)
+    extracted = await sandbox.extract(mime.PLAIN_TEXT, b"word " * 1000)
     assert extracted.truncated
     assert len(extracted.text) <= 1000
     assert extracted.note == f"truncated: only the first {len(extracted.text):,} characters are indexed"
-    assert not (await sandbox.extract("text/plain", b"short")).truncated
+    assert not (await sandbox.extract(mime.PLAIN_TEXT, b"short")).truncated

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from fetcher.scope import Scope
+from shared import mime
 from shared.settings import names
 
-DOC = "application/vnd.google-apps.document"
 SCOPE = Scope.of(
     allowed_domains=["Corp.example", "@sub.corp.example"],
     exclude_folders=["secret-folder"],
@@ -18,7 +18,7 @@ SCOPE = Scope.of(
 
 
 def file(**fields: Any) -> dict[str, Any]:
-    return {"id": "f1", "mimeType": DOC, "parents": ["root"], **fields}
+    return {"id": "f1", "mimeType": mime.DOCUMENT, "parents": ["root"], **fields}
 
 
 def owned_by(email: str) -> list[dict[str, str]]:
@@ -40,8 +40,8 @@ def owned_by(email: str) -> list[dict[str, str]]:
         (SCOPE, file(driveId="sales-drive"), None),  # shared-drive files have no owners
         (SCOPE, file(driveId="hr-drive"), "in excluded shared drive hr-drive"),
         (SCOPE, file(driveId="sales-drive", parents=["secret-folder"]), "in excluded folder secret-folder"),
-        (Scope.of(mime_types=["application/pdf"]), file(), f"type {DOC} is not in DRIVE_MIME_TYPES"),
-        (Scope.of(mime_types=["application/pdf", DOC]), file(), None),
+        (Scope.of(mime_types=[mime.PDF]), file(), f"type {mime.DOCUMENT} is not in DRIVE_MIME_TYPES"),
+        (Scope.of(mime_types=[mime.PDF, mime.DOCUMENT]), file(), None),
     ],
 )
 def test_a_file_is_admitted_or_told_why_not(scope: Scope, given: dict[str, Any], reason: str | None) -> None:

@@ -17,9 +17,9 @@ from reportlab.pdfgen import canvas
 
 from drive_emulator import EmulatorControl
 from fetcher.adapters.postgres import PostgresStore
-from fetcher.extract import DOCX
 from fetcher.files import REMOVED
 from fetcher.handlers import Options, handle_drive_changed
+from shared import mime
 from shared.events import DriveChanged, FetchAction
 from shared.kafka import Publisher
 
@@ -58,10 +58,10 @@ async def test_changes_over_several_pages_publish_each_file_once_and_store_the_n
             "Budget", {"Q1": [["Item", "Cost"], ["GPU", 3]], "Q2": [["Item", "Cost"], ["CPU", 2]]}
         ),
         drive_control.create_slides("Kickoff", ["Welcome aboard", "Roadmap for spring"]),
-        drive_control.upload("notes.txt", "text/plain", b"plain notes"),
-        drive_control.upload("page.html", "text/html", b"<h1>Wiki</h1><p>Hello <b>there</b></p>"),
-        drive_control.upload("report.pdf", "application/pdf", _pdf("Revenue grew")),
-        drive_control.upload("memo.docx", DOCX, _docx("Memo", "Lunch moved to noon.")),
+        drive_control.upload("notes.txt", mime.PLAIN_TEXT, b"plain notes"),
+        drive_control.upload("page.html", mime.HTML, b"<h1>Wiki</h1><p>Hello <b>there</b></p>"),
+        drive_control.upload("report.pdf", mime.PDF, _pdf("Revenue grew")),
+        drive_control.upload("memo.docx", mime.DOCX, _docx("Memo", "Lunch moved to noon.")),
     ]
     await pipeline.notify()
     await pipeline.caught_up()
@@ -152,12 +152,12 @@ async def test_files_too_large_or_unparsable_are_skipped_with_a_reason(
     start_service: ServiceFactory, pipeline: Pipeline, drive_control: EmulatorControl
 ) -> None:
     await pipeline.start_cursor()
-    big_upload = drive_control.upload("dump.txt", "text/plain", b"x" * 5000)
+    big_upload = drive_control.upload("dump.txt", mime.PLAIN_TEXT, b"x" * 5000)
     big_export = drive_control.create_doc("Huge", "# Huge")
     drive_control.fault(
         403, path_prefix=f"/drive/v3/files/{big_export['id']}/export", reason="exportSizeLimitExceeded"
     )
-    broken = drive_control.upload("broken.pdf", "application/pdf", b"%PDF-1.4 truncated")
+    broken = drive_control.upload("broken.pdf", mime.PDF, b"%PDF-1.4 truncated")
     photo = drive_control.upload("photo.png", "image/png", b"\x89PNG\r\n")
     long_doc = drive_control.create_doc("Long", "# Long\n\n" + "word " * 300)
     async with start_service(FETCHER_MAX_FILE_BYTES="4000", FETCHER_INLINE_TEXT_LIMIT="1000"):
@@ -220,7 +220,7 @@ async def _reconcile(pipeline: Pipeline, drive_control: EmulatorControl) -> None
     fresh = drive_control.create_doc("Fresh", "# Fresh")
     drive_control.create_shortcut("Link to fresh", fresh["id"])
     await pipeline.index(indexed)
-    gone = {"id": f"gone-{pipeline.source_id}", "name": "Gone", "mimeType": "text/plain", "version": "3"}
+    gone = {"id": f"gone-{pipeline.source_id}", "name": "Gone", "mimeType": mime.PLAIN_TEXT, "version": "3"}
     await pipeline.index(gone)
     await pipeline.notify("reconcile")
     later = drive_control.create_doc("Later", "# Later")

@@ -14,13 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from search.app import Deps, create_app
 from search.settings import SearchSettings
+from shared import mime
 from shared.access import Permission, readers
 from shared.embeddings import HashingEmbedder
 from shared.settings import load
 
 Client = TestClient[web.Request, web.Application]
-FOLDER = "application/vnd.google-apps.folder"
-DOC = "application/vnd.google-apps.document"
 # Files of tests that do not care about sharing are findable by anyone.
 ANYONE = [{"type": "anyone", "role": "reader", "allow_file_discovery": True}]
 # The default client's caller: a user behind the trusted proxy the tests stand in for.
@@ -43,7 +42,7 @@ class Corpus:
         key: str,
         chunks: Sequence[str | tuple[str, str]] = (),
         *,
-        mime_type: str = DOC,
+        mime_type: str = mime.DOCUMENT,
         parents: Sequence[str] = (),
         modified: datetime | None = None,
         permissions: list[dict[str, Any]] | None = None,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-FOLDER = "application/vnd.google-apps.folder"
+from shared import mime
+
 TEXT = "Quarterly budget review for the platform team."
 
 
@@ -16,17 +17,17 @@ async def keys_for(client, corpus, **filters: str) -> list[str]:
 
 async def test_mime_type_is_matched_exactly(client, corpus) -> None:
     await corpus.add("doc", [TEXT])
-    await corpus.add("pdf", [TEXT], mime_type="application/pdf")
-    assert await keys_for(client, corpus, mime_type="application/pdf") == ["pdf"]
+    await corpus.add("pdf", [TEXT], mime_type=mime.PDF)
+    assert await keys_for(client, corpus, mime_type=mime.PDF) == ["pdf"]
     assert await keys_for(client, corpus, mime_type="application/pd") == []
     assert await keys_for(client, corpus, mime_type="") == ["doc", "pdf"]
 
 
 async def test_folder_takes_its_subfolders_at_any_depth(client, corpus) -> None:
-    await corpus.add("finance", mime_type=FOLDER)
-    await corpus.add("reports", mime_type=FOLDER, parents=["finance"])
-    await corpus.add("archive", mime_type=FOLDER, parents=["reports"])
-    await corpus.add("elsewhere", mime_type=FOLDER)
+    await corpus.add("finance", mime_type=mime.FOLDER)
+    await corpus.add("reports", mime_type=mime.FOLDER, parents=["finance"])
+    await corpus.add("archive", mime_type=mime.FOLDER, parents=["reports"])
+    await corpus.add("elsewhere", mime_type=mime.FOLDER)
     await corpus.add("top-level", [TEXT], parents=["finance"])
     await corpus.add("nested", [TEXT], parents=["archive"])
     await corpus.add("outside", [TEXT], parents=["elsewhere"])
@@ -51,19 +52,19 @@ async def test_modified_range_is_after_inclusive_before_exclusive(client, corpus
 
 
 async def test_filters_combine_in_a_post_body(client, corpus) -> None:
-    await corpus.add("team", mime_type=FOLDER)
-    await corpus.add("match", [TEXT], parents=["team"], mime_type="application/pdf")
+    await corpus.add("team", mime_type=mime.FOLDER)
+    await corpus.add("match", [TEXT], parents=["team"], mime_type=mime.PDF)
     await corpus.add("wrong-type", [TEXT], parents=["team"])
     await corpus.add(
         "too-old",
         [TEXT],
         parents=["team"],
-        mime_type="application/pdf",
+        mime_type=mime.PDF,
         modified=datetime(2020, 1, 1, tzinfo=UTC),
     )
     body = {
         "q": "budget",
-        "mime_type": "application/pdf",
+        "mime_type": mime.PDF,
         "folder": corpus.ids["team"],
         "modified_after": "2023-01-01",
     }

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from search.adapters.index import search_sql
+from shared import mime
 
 
-@pytest.mark.parametrize("mime_type", [None, "application/pdf"])
+@pytest.mark.parametrize("mime_type", [None, mime.PDF])
 async def test_the_minilm_query_can_use_its_partial_hnsw_index(pool, mime_type: str | None) -> None:
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     params = (vector, "quarterly report", "all-MiniLM-L6-v2", 100, 10, 60, mime_type)

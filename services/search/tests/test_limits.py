@@ -7,9 +7,10 @@ import hashlib
 import logging
 
 from search.ratelimit import RateLimiter
+from shared import mime
 from shared.embeddings import HashingEmbedder
 
-QUERY = {"q": "secret project falcon", "k": "3", "mime_type": "text/plain"}
+QUERY = {"q": "secret project falcon", "k": "3", "mime_type": mime.PLAIN_TEXT}
 
 
 def test_the_bucket_refills_at_the_rate_and_holds_the_burst() -> None:

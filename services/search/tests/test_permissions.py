@@ -7,6 +7,8 @@ import logging
 import pytest
 from multidict import CIMultiDict
 
+from shared import mime
+
 TEXT = "Incident postmortem for the payment outage."
 QUERY = {"q": "payment outage", "k": "50"}
 
@@ -166,14 +168,14 @@ async def test_a_file_without_readers_row_is_found_by_nobody(make_client, corpus
 
 async def test_no_filter_k_or_method_lets_a_hidden_file_through(make_client, corpus, seeded) -> None:
     d = seeded["domain"]
-    await corpus.add("team-folder", mime_type="application/vnd.google-apps.folder")
+    await corpus.add("team-folder", mime_type=mime.FOLDER)
     inside = {"bob-inside": f"bob@{d}", "alice-inside": f"alice@{d}"}
     for key, owner in inside.items():
         await corpus.add(
             key,
             [TEXT],
             parents=["team-folder"],
-            mime_type="application/pdf",
+            mime_type=mime.PDF,
             permissions=[{"type": "user", "role": "owner", "email_address": owner}],
         )
     client = await make_client(headers={"X-Forwarded-Email": seeded["bob"]})
@@ -182,7 +184,7 @@ async def test_no_filter_k_or_method_lets_a_hidden_file_through(make_client, cor
         {"k": "1"},
         {"k": "2"},
         {"k": "50"},
-        {"mime_type": "application/pdf"},
+        {"mime_type": mime.PDF},
         {"folder": corpus.ids["team-folder"]},
         {"modified_after": "2024-01-01", "modified_before": "2025-01-01"},
         {"q": "outage"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
+from shared import mime
 from shared.embeddings import HashingEmbedder
 
 KAFKA = "Kafka consumers commit offsets after processing so a restart resumes where the group stopped."
@@ -31,7 +32,7 @@ async def test_the_most_relevant_file_comes_first_with_every_field(client, corpu
     assert first["title"] == "Kafka Guide"
     assert first["link"] == f"https://docs.google.com/document/d/{first['file_id']}/edit"
     assert first["heading"] == "Consumers"
-    assert first["mime_type"] == "application/vnd.google-apps.document"
+    assert first["mime_type"] == mime.DOCUMENT
     assert first["modified_time"] == "2024-06-01T00:00:00+00:00"
     assert "offsets" in first["snippet"]
     # In both rankings at rank 1: the highest fused score there is, 2/(60+1).

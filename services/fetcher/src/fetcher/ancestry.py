@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fetcher.files import FOLDER
 from fetcher.ports import Drive
 from shared.drive import DriveForbidden, DriveNotFound
+from shared.mime import FOLDER
 
 # How long a folder's parents are trusted without a change saying otherwise.
 TTL_SECONDS = 300.0

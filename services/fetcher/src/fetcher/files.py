@@ -14,17 +14,15 @@ from fetcher.errors import UnparsableFile
 from fetcher.extract import Extracted
 from fetcher.ports import Drive, Indexed, Store
 from fetcher.sandbox import Extractor, in_process
+from shared import mime
 from shared.drive import DriveError, DriveExportTooLarge, DriveFileTooLarge, DriveNotFound
 from shared.events import DocFetched, FetchAction, FileMetadata
 
-GOOGLE_APPS = "application/vnd.google-apps."
-FOLDER = GOOGLE_APPS + "folder"
-SHORTCUT = GOOGLE_APPS + "shortcut"
 # What each Google-native type is exported as. Sheets go as XLSX: a CSV export has the first tab only.
 EXPORT_AS = {
-    GOOGLE_APPS + "document": "text/markdown",
-    GOOGLE_APPS + "spreadsheet": extract.XLSX,
-    GOOGLE_APPS + "presentation": "text/plain",
+    mime.DOCUMENT: mime.MARKDOWN,
+    mime.SPREADSHEET: mime.XLSX,
+    mime.PRESENTATION: mime.PLAIN_TEXT,
 }
 MIB = 1024 * 1024
 # A removed file has no version any more, and a newer one of it may still be on its way to the
@@ -115,7 +113,7 @@ class FileFetcher:
         if file.get("trashed"):
             return Fetched(self._event(file, FetchAction.DELETE))
         # Folders are kept as documents without text, so folder filters can walk up.
-        if file["mimeType"] == FOLDER or _content_unchanged(file, indexed):
+        if file["mimeType"] == mime.FOLDER or _content_unchanged(file, indexed):
             return Fetched(self._event(file, FetchAction.METADATA))
         reason = self._skip_reason(file)
         if reason:
@@ -139,7 +137,7 @@ class FileFetcher:
         mime_type = file["mimeType"]
         if mime_type in EXPORT_AS:
             return None  # Drive reports no size for native files; its export limit speaks instead
-        if mime_type.startswith(GOOGLE_APPS) or not extract.supports(mime_type):
+        if mime.is_google_native(mime_type) or not extract.supports(mime_type):
             return f"unsupported type {mime_type}"
         size = int(file.get("size") or 0)
         if size > self._limits.max_file_bytes:

@@ -12,12 +12,13 @@ from prometheus_client import Histogram
 
 from fetcher.ancestry import FolderTree
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
-from fetcher.files import FOLDER, REMOVED, SHORTCUT, Fetched, FileFetcher, Limits, removal
+from fetcher.files import REMOVED, Fetched, FileFetcher, Limits, removal
 from fetcher.ports import Drive, Indexed, Publisher, Store
 from fetcher.scope import Scope
 from fetcher.sharing import refresh_drive, store_access
 from shared import topics
 from shared.drive import DriveError, DriveNotFound
+from shared.mime import FOLDER, SHORTCUT
 from shared.source_sync import queue_backfill
 
 log = structlog.get_logger(__name__)

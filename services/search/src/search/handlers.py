@@ -7,7 +7,6 @@ import json
 import math
 import time
 from dataclasses import asdict
-from importlib import resources
 from typing import Any
 
 import structlog
@@ -16,6 +15,7 @@ from prometheus_client import Histogram
 
 from search.authenticate import CALLER
 from search.identity import Caller
+from search.page import PAGE
 from search.query import InvalidQueryError, SearchQuery, parse_query
 from search.service import Searcher
 from shared.web import json_error
@@ -27,7 +27,6 @@ QUERY_SECONDS = Histogram("drive_index_query_seconds", "Time to answer one searc
 SEARCHER = web.AppKey("searcher", Searcher)
 LOG_QUERIES = web.AppKey("log_queries", bool)
 
-PAGE = resources.files("search").joinpath("static/index.html").read_text(encoding="utf-8")
 PAGE_HEADERS = {
     # Inline CSS and JS only; results come from this origin; nothing may frame the page.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "

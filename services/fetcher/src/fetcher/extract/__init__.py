@@ -15,9 +15,8 @@ from fetcher.extract.normalize import clean
 from fetcher.extract.office import docx_text, xlsx_text
 from fetcher.extract.pdf import pdf_text
 from fetcher.extract.text import decode_text, html_to_markdown, markdown_text
+from shared import mime
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # About 300,000 words, a 600-page book: enough for search, and a few hundred chunks to embed.
 MAX_TEXT_CHARS = 2_000_000
 # A cut looks this far back for the end of a word, so no half word is indexed.
@@ -33,14 +32,14 @@ def _whole(convert: Callable[[bytes], str]) -> Extractor:
 
 
 EXTRACTORS: dict[str, Extractor] = {
-    "text/plain": _whole(decode_text),
-    "text/markdown": _whole(markdown_text),
-    "text/x-markdown": _whole(markdown_text),
-    "text/csv": _whole(decode_text),
-    "text/html": _whole(html_to_markdown),
-    "application/pdf": pdf_text,
-    DOCX: _whole(docx_text),
-    XLSX: xlsx_text,
+    mime.PLAIN_TEXT: _whole(decode_text),
+    mime.MARKDOWN: _whole(markdown_text),
+    "text/x-markdown": _whole(markdown_text),  # what some uploaders call Markdown
+    mime.CSV: _whole(decode_text),
+    mime.HTML: _whole(html_to_markdown),
+    mime.PDF: pdf_text,
+    mime.DOCX: _whole(docx_text),
+    mime.XLSX: xlsx_text,
 }
 
 
@@ -92,9 +91,7 @@ def extract_text(mime_type: str, data: bytes) -> str:
 
 
 __all__ = [
-    "DOCX",
     "MAX_TEXT_CHARS",
-    "XLSX",
     "Extracted",
     "UnparsableFile",
     "extract",

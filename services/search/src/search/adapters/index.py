@@ -16,8 +16,8 @@ import asyncpg
 from search.ports import Hit
 from search.query import SearchQuery
 from shared.embeddings import Vector
+from shared.mime import FOLDER
 
-FOLDER = "application/vnd.google-apps.folder"
 # A query that runs longer is cut off: the caller gets a 503 instead of a hung request.
 STATEMENT_TIMEOUT_MS = 10_000
 # Plain text around the query terms; the page marks the terms itself, so no markup to escape.

@@ -22,7 +22,7 @@ import asyncpg
 from acl_corpus import CALLERS, EVERYONE, Caller
 from plans import explain, summarize
 
-from devstack import servers
+from devstack import servers, stack
 from search.adapters.index import PostgresIndex
 from search.query import SearchQuery
 from search.settings import SearchSettings
@@ -189,18 +189,15 @@ def configs(max_scan_tuples: Sequence[int], candidates: Sequence[int], force_hns
 def start_search(dsn: str, log: Path, *, baseline: bool) -> tuple[Any, str]:
     """Start the search service as a process (or the baseline wrapper around it); wait until ready."""
     port = servers.free_port()
-    env = {
-        "DATABASE_URL": dsn,
-        "HTTP_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "HF_HUB_OFFLINE": "1",
-        # The benchmark plays the authenticating proxy, from this machine; one caller asks 200 times.
-        "SEARCH_TRUSTED_PROXIES": "127.0.0.1/32",
-        "SEARCH_RATE_LIMIT_PER_MINUTE": "0",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])),
-    }
-    process = servers.start_python("unfiltered_search" if baseline else "search", env, log)
-    servers.wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, 180)
+    # The benchmark plays the authenticating proxy, from this machine; one caller asks 200 times.
+    env = stack.service_env(
+        dsn,
+        rate_limit=False,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])),
+    )
+    process = stack.start_service("unfiltered_search" if baseline else "search", "search", env, port, log)
+    servers.wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, stack.READY_TIMEOUT_SECONDS)
     return process, f"http://127.0.0.1:{port}"
 
 

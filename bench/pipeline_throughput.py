@@ -24,12 +24,8 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import document
 
-from devstack import servers
-from devstack.stack import SERVICES, Stack
+from devstack import stack
 from drive_emulator.client import EmulatorControl
-from shared import db, kafka, topics, watch
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 async def indexed(dsn: str, file_ids: list[str]) -> tuple[int, int]:
@@ -53,17 +49,6 @@ async def chunk_texts(dsn: str, file_ids: list[str]) -> list[str]:
         await connection.close()
 
 
-async def register_channel(dsn: str, drive_endpoint: str, address: str) -> None:
-    from shared.drive import DriveClient, DriveSettings
-
-    pool = await db.create_pool(dsn, max_size=2)
-    try:
-        async with DriveClient.from_settings(DriveSettings(drive_api_endpoint=drive_endpoint)) as drive:
-            await watch.start(pool, drive, "bench", address)
-    finally:
-        await pool.close()
-
-
 def bare_model_rate(texts: list[str]) -> float:
     from shared.embeddings.local import LocalEmbedder
 
@@ -79,44 +64,30 @@ def bare_model_rate(texts: list[str]) -> float:
     return asyncio.run(embed_all())
 
 
+def say(line: str) -> None:
+    print(f"  {line}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=40)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="drive-index-bench-"))
-    work.chmod(0o755)
-    with ExitStack() as stack:
-        stack.callback(shutil.rmtree, work, True)
-        server = servers.start_postgres_server(work / "pg")
-        stack.callback(server.cleanup)
-        dsn = asyncio.run(servers.create_database(str(server.get_uri()), "bench"))
-        asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
-        bootstrap = stack.enter_context(servers.tansu(log_path=work / "tansu.log"))
-        asyncio.run(kafka.ensure_topics(bootstrap, list(topics.ALL)))
-        emulator_port = servers.free_port()
-        emulator = servers.start_python(
-            "drive_emulator", {}, work / "emulator.log", ("--port", str(emulator_port))
-        )
-        stack.callback(servers.stop, emulator)
-        servers.wait_for_port(emulator_port)
-        endpoint = f"http://127.0.0.1:{emulator_port}/drive/v3/"
-        env = {
-            "DATABASE_URL": dsn,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
-            "DRIVE_API_ENDPOINT": endpoint,
-            "LOG_LEVEL": "WARNING",
-            "HF_HUB_OFFLINE": "1",
-        }
-        services = Stack(env, work / "logs", {s.name: servers.free_port() for s in SERVICES})
-        stack.callback(services.stop)
+    with ExitStack() as exits:
+        exits.callback(shutil.rmtree, work, True)
+        server = exits.enter_context(stack.postgres())
+        dsn, _ = stack.database(str(server.get_uri()), "bench")
+        bootstrap = exits.enter_context(stack.broker(log_path=work / "tansu.log"))
+        emulator = exits.enter_context(stack.emulator(work / "emulator.log"))
+        env = stack.service_env(dsn, bootstrap, emulator=emulator, LOG_LEVEL="WARNING")
         print("starting PostgreSQL, Tansu, the Drive emulator and the four services...", flush=True)
-        services.start(progress=lambda line: print(f"  {line}", flush=True))
-        asyncio.run(
-            register_channel(dsn, endpoint, f"{services.url('webhook-gateway')}/webhooks/google-drive")
+        exits.enter_context(
+            stack.running(
+                env, work / "logs", channel="bench", progress=lambda line: print(f"  {line}", flush=True)
+            )
         )
 
-        drive = EmulatorControl(f"http://127.0.0.1:{emulator_port}")
+        drive = EmulatorControl(emulator)
         print(f"creating {args.docs} Google Docs in the emulator...", flush=True)
         started = time.perf_counter()
         file_ids = [drive.create_doc(*document(seed))["id"] for seed in range(args.docs)]

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,9 @@ import filtered_search as fs
 import permission_report
 from corpus import TOPICS
 
-from devstack import servers
+from devstack import servers, stack
 from shared import checks, db
 from shared.embeddings.local import LocalEmbedder
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def percentiles(samples: list[float]) -> str:
@@ -172,12 +171,11 @@ def main() -> None:
     )
     parser.add_argument("--candidates", type=int, nargs="*", default=[100], help="SEARCH_CANDIDATES to sweep")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="drive-index-bench-"))
-    work.chmod(0o755)
-    server = servers.start_postgres_server(work / "pg")
-    try:
-        dsn = asyncio.run(servers.create_database(str(server.get_uri()), "bench"))
-        asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
+    with ExitStack() as exits:
+        work = Path(tempfile.mkdtemp(prefix="drive-index-bench-"))
+        exits.callback(shutil.rmtree, work, True)
+        server = exits.enter_context(stack.postgres())
+        dsn, _ = stack.database(str(server.get_uri()), "bench")
         print("loading the local model...", flush=True)
         embedder = LocalEmbedder.load()
         paragraphs, topics = acl_corpus.texts(args.chunks)
@@ -190,9 +188,6 @@ def main() -> None:
             permissions(dsn, work, embedder, texts, args)
         else:
             latency(dsn, work, embedder, texts, args.chunks)
-    finally:
-        server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from devstack.servers import free_port, wait_for_port
+from devstack import stack
 from drive_emulator.auth import service_account_key
 from shared.directory import USER_SCOPES, DirectoryClient, DirectorySettings
 from shared.drive import DriveClient, DriveSettings
@@ -22,19 +20,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
-def seeded_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "drive_emulator", "--port", str(port), "--seed"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with stack.emulator(tmp_path_factory.mktemp("emulator") / "drive-emulator.log", "--seed") as url:
+        yield url
 
 
 @pytest.fixture

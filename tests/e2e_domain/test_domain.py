@@ -35,6 +35,11 @@ def embeddings(domain: Domain, name: str) -> list[dict[str, object]]:
     return domain.logged("embedder", "document.indexed", file_id=domain.files[name], reembedded=True)
 
 
+def left_out(domain: Domain, name: str) -> list[dict[str, object]]:
+    """The fetcher's log lines for each time it judged the file out of scope."""
+    return domain.logged("fetcher", "file.out_of_scope", file_id=domain.files[name])
+
+
 def test_every_user_and_shared_drive_is_indexed_and_each_caller_finds_only_theirs(domain: Domain) -> None:
     for user, names in SEARCHABLE.items():
         assert domain.found(user) & SAMPLE == names, user
@@ -60,9 +65,8 @@ def test_every_user_and_shared_drive_is_indexed_and_each_caller_finds_only_their
 
 
 def test_a_file_shared_in_from_another_domain_is_not_indexed(domain: Domain) -> None:
-    tip = domain.files["outsider-tip"]
     refused = wait_until(
-        lambda: domain.logged("fetcher", "file.out_of_scope", file_id=tip),
+        lambda: left_out(domain, "outsider-tip"),
         lambda: "alice's source reads the outsider's file",
         CHANGE_SECONDS,
     )
@@ -129,21 +133,33 @@ def test_a_new_user_is_indexed_after_sources_sync(domain: Domain) -> None:
     assert "erin-plan" not in domain.found(BOB), "hers alone"
 
 
-def test_files_in_an_excluded_folder_leave_the_index(domain: Domain) -> None:
-    minutes = domain.files["archive-minutes"]
+def test_files_in_an_excluded_folder_or_below_it_leave_the_index(domain: Domain) -> None:
+    archived = {"archive-minutes", "archive-2019-minutes"}  # in Archive, and in Archive/2019
     wait_until(
-        lambda: domain.logged("fetcher", "file.out_of_scope", file_id=minutes),
-        lambda: "alice's backfill reads the archived file",
+        lambda: all(left_out(domain, name) for name in archived),
+        lambda: f"alice's backfill reads {sorted(archived)}",
         CHANGE_SECONDS,
     )
-    assert "archive-minutes" not in domain.indexed()
+    assert not archived & domain.indexed()
     assert "alice-retro" in domain.found(ALICE)
 
     started = time.monotonic()
-    domain.control.update_file(domain.files["alice-retro"], parents=[domain.archive])
+    domain.control.update_file(domain.files["alice-retro"], parents=[domain.folders["Archive"]])
     wait_until(lambda: "alice-retro" not in domain.indexed(), lambda: "the moved file leaves", CHANGE_SECONDS)
     print(f"file moved into an excluded folder → out of the index in {time.monotonic() - started:.1f}s")
-    assert not {"alice-retro", "archive-minutes"} & domain.found(ALICE)
+    assert not (archived | {"alice-retro"}) & domain.found(ALICE)
+
+
+def test_a_folder_moved_into_an_excluded_folder_takes_its_files_out(domain: Domain) -> None:
+    assert "team-notes" in domain.found(ALICE)
+
+    started = time.monotonic()
+    domain.control.update_file(domain.folders["Team"], parents=[domain.folders["Archive"]])
+    wait_until(
+        lambda: "team-notes" not in domain.indexed(), lambda: "the folder's file leaves", CHANGE_SECONDS
+    )
+    print(f"folder moved into an excluded folder → its files out in {time.monotonic() - started:.1f}s")
+    assert "team-notes" not in domain.found(ALICE)
 
 
 def test_a_suspended_users_files_nobody_else_sees_leave_the_index(domain: Domain) -> None:

@@ -41,7 +41,16 @@ class Fault:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Fault:
-        fields = {"status", "count", "path_prefix", "method", "reason", "message", "delay_seconds", "retry_after"}
+        fields = {
+            "status",
+            "count",
+            "path_prefix",
+            "method",
+            "reason",
+            "message",
+            "delay_seconds",
+            "retry_after",
+        }
         unknown = set(body) - fields
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import pytest
 
@@ -20,8 +21,8 @@ async def test_each_file_appears_once_with_its_latest_state(
 
     page = await drive_client.list_changes("1")
 
-    assert [c["fileId"] for c in page.changes] == [second, first]
-    assert page.changes[1]["file"]["version"] == "2"
+    assert [c.file_id for c in page.changes] == [second, first]
+    assert [c.file.version for c in page.changes if c.file] == [1, 2]
 
 
 async def test_content_name_and_parent_changes_bump_version_and_modified_time(
@@ -37,10 +38,10 @@ async def test_content_name_and_parent_changes_bump_version_and_modified_time(
 
     meta = await drive_client.get_file(file_id)
 
-    assert meta["version"] == "4"
+    assert meta.version == 4
     assert times == sorted(set(times))  # each change moved modifiedTime on
-    assert meta["modifiedTime"] == times[-1]
-    assert (meta["name"], meta["parents"]) == ("b.txt", [folder])
+    assert meta.modified_time == datetime.fromisoformat(times[-1])
+    assert (meta.name, meta.parents) == ("b.txt", (folder,))
     assert await drive_client.download(file_id) == b"two"
 
 
@@ -54,13 +55,17 @@ async def test_trashing_a_folder_trashes_what_is_inside(
 
     drive_control.trash(folder)
     page = await drive_client.list_changes(start)
-    listed = [f["id"] async for p in drive_client.file_pages() for f in p.files]
+    listed = [f.id async for p in drive_client.file_pages() for f in p.files]
     drive_control.untrash(folder)
 
-    assert {c["fileId"]: c["file"]["trashed"] for c in page.changes} == {folder: True, inner: True, doc: True}
-    assert all(not c["removed"] for c in page.changes)
+    assert {c.file_id: c.file and c.file.trashed for c in page.changes} == {
+        folder: True,
+        inner: True,
+        doc: True,
+    }
+    assert all(not c.removed for c in page.changes)
     assert not {folder, inner, doc} & set(listed)
-    assert (await drive_client.get_file(doc))["trashed"] is False
+    assert (await drive_client.get_file(doc)).trashed is False
 
 
 async def test_deleting_a_folder_removes_what_is_inside(
@@ -73,7 +78,7 @@ async def test_deleting_a_folder_removes_what_is_inside(
     drive_control.delete(folder)
     page = await drive_client.list_changes(start)
 
-    assert [(c["fileId"], c["removed"]) for c in page.changes] == [(doc, True), (folder, True)]
+    assert [(c.file_id, c.removed) for c in page.changes] == [(doc, True), (folder, True)]
     with pytest.raises(DriveNotFound):
         await drive_client.get_file(doc)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httplib2
@@ -55,20 +56,21 @@ async def test_sharing_change_bumps_version_and_keeps_modified_time(
     await asyncio.sleep(0.002)
     edited = drive_control.update_file(created["id"], content="# Plan\n\nv2")
 
-    assert change["file"]["version"] == "2"
-    assert change["file"]["modifiedTime"] == created["modifiedTime"]
-    assert [p["type"] for p in change["file"]["permissions"]] == ["user", "group"]
+    assert change.file is not None
+    assert change.file.version == 2
+    assert change.file.modified_time == datetime.fromisoformat(created["modifiedTime"])
+    assert [p.type for p in change.file.permissions or ()] == ["user", "group"]
     assert edited["version"] == "3"
     assert edited["modifiedTime"] > created["modifiedTime"]
 
 
-async def test_grants_render_discovery_and_deletion_with_stable_ids(
-    drive_client: DriveClient, drive_control: EmulatorControl
+def test_grants_render_discovery_and_deletion_with_stable_ids(
+    drive_service: Any, drive_control: EmulatorControl
 ) -> None:
     file_id = drive_control.upload("a.txt", "text/plain", b"x", permissions=[ALICE, LINK_ONLY])["id"]
-    before = {p["type"]: p for p in (await drive_client.get_file(file_id))["permissions"]}
+    before = {p["type"]: p for p in drive_service.files().get(fileId=file_id).execute()["permissions"]}
     drive_control.share(file_id, [DOMAIN, PUBLIC, {**ENG, "deleted": True}, ALICE])
-    after = {p["type"]: p for p in (await drive_client.get_file(file_id))["permissions"]}
+    after = {p["type"]: p for p in drive_service.files().get(fileId=file_id).execute()["permissions"]}
 
     assert before["anyone"] == {
         "kind": "drive#permission",
@@ -123,12 +125,13 @@ async def test_shared_drive_files_list_inherited_members_and_carry_no_permission
     permissions = drive_service.permissions()
 
     meta = await drive_client.get_file(file_id)
-    [listed] = [f async for page in drive_client.file_pages() for f in page.files if f["id"] == file_id]
-    [change] = [c for c in (await drive_client.list_changes("1")).changes if c.get("fileId") == file_id]
+    [listed] = [f async for page in drive_client.file_pages() for f in page.files if f.id == file_id]
+    [change] = [c for c in (await drive_client.list_changes("1")).changes if c.file_id == file_id]
     answer = permissions.list(fileId=file_id, supportsAllDrives=True).execute()
 
-    assert meta["driveId"] == drive["id"]
-    assert all("permissions" not in resource for resource in (meta, listed, change["file"]))
+    assert meta.drive_id == drive["id"]
+    assert change.file is not None
+    assert all(resource.permissions is None for resource in (meta, listed, change.file))
     granted = by_email(answer["permissions"])
     assert set(granted) == {"finance@example.com", "alice@example.com", "bob@example.com"}
     assert granted["finance@example.com"]["permissionDetails"] == [
@@ -156,7 +159,7 @@ def test_a_shared_drive_lists_its_members(drive_service: Any, drive_control: Emu
 
 
 async def test_membership_change_is_one_drive_change(
-    drive_client: DriveClient, drive_control: EmulatorControl
+    drive_client: DriveClient, drive_service: Any, drive_control: EmulatorControl
 ) -> None:
     drive = drive_control.create_drive("Legal", [ALICE_READS])
     drive_control.create_doc("Contract", "# C\n", drive_id=drive["id"])
@@ -164,7 +167,10 @@ async def test_membership_change_is_one_drive_change(
 
     drive_control.set_drive_members(drive["id"], [FINANCE])
     drive_control.set_drive_members(drive["id"], [FINANCE, ALICE_READS])
-    [change] = (await drive_client.list_changes(start)).changes
+    changes = drive_service.changes().list(
+        pageToken=start, includeItemsFromAllDrives=True, supportsAllDrives=True, includeRemoved=True
+    )
+    [change] = changes.execute()["changes"]
 
     assert change["kind"] == "drive#change"
     assert change["changeType"] == "drive"
@@ -185,8 +191,8 @@ async def test_drives_list_pages(drive_client: DriveClient, drive_control: Emula
     drives = await drive_client.list_drives(page_size=2)
     as_admin = await drive_client.list_drives(domain_admin=True)
 
-    assert [d["id"] for d in drives] == ids
-    assert [d["name"] for d in as_admin] == ["Team 0", "Team 1", "Team 2"]
+    assert [d.id for d in drives] == ids
+    assert [d.name for d in as_admin] == ["Team 0", "Team 1", "Team 2"]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -22,7 +23,6 @@ from shared.drive import (
     DriveRateLimited,
     DriveSettings,
     DriveUnavailable,
-    permissions_of,
 )
 
 
@@ -62,18 +62,19 @@ async def test_changes_page_with_next_token_then_new_start_token(
     assert [len(page.changes) for page in pages] == [2, 2, 1]
     assert [page.next_page_token is not None for page in pages] == [True, True, False]
     assert [page.new_start_page_token is not None for page in pages] == [False, False, True]
-    assert [c["fileId"] for page in pages for c in page.changes] == ids
+    assert [c.file_id for page in pages for c in page.changes] == ids
     first = pages[0].changes[0]
-    assert first["kind"] == "drive#change"
-    assert first["changeType"] == "file"
-    assert first["removed"] is False
-    assert first["file"]["name"] == "f0.txt"
+    assert first.change_type == "file"
+    assert first.removed is False
+    assert first.time is not None
+    assert first.file is not None
+    assert first.file.name == "f0.txt"
     new_start = pages[-1].new_start_page_token
     assert new_start is not None
-    assert (await client.list_changes(new_start)).changes == []
+    assert (await client.list_changes(new_start)).changes == ()
     control.update_file(ids[3], name="renamed.txt")
     later = await client.list_changes(new_start)
-    assert [(c["fileId"], c["file"]["name"]) for c in later.changes] == [(ids[3], "renamed.txt")]
+    assert [(c.file_id, c.current and c.current.name) for c in later.changes] == [(ids[3], "renamed.txt")]
 
 
 async def test_removed_file_is_reported_without_metadata(
@@ -86,9 +87,9 @@ async def test_removed_file_is_reported_without_metadata(
     page = await client.list_changes(start)
 
     assert len(page.changes) == 1
-    assert page.changes[0]["fileId"] == file_id
-    assert page.changes[0]["removed"] is True
-    assert "file" not in page.changes[0]
+    assert page.changes[0].file_id == file_id
+    assert page.changes[0].removed is True
+    assert page.changes[0].file is None
     with pytest.raises(DriveNotFound) as raised:
         await client.get_file(file_id)
     assert raised.value.status == 404
@@ -104,7 +105,7 @@ async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: 
 
     assert [len(page.files) for page in pages] == [2, 2]
     assert pages[-1].next_page_token is None
-    assert [f["id"] for page in pages for f in page.files] == [ids[0], *ids[2:]]
+    assert [f.id for page in pages for f in page.files] == [ids[0], *ids[2:]]
 
 
 async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control: EmulatorControl) -> None:
@@ -117,16 +118,17 @@ async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control
     meta = await client.get_file(pdf["id"])
     link = await client.get_file(shortcut["id"])
 
-    assert meta["name"] == "policy.pdf"
-    assert meta["version"] == "2"
-    assert meta["md5Checksum"] == hashlib.md5(b"%PDF-1.4 tiny").hexdigest()
-    assert meta["size"] == str(len(b"%PDF-1.4 tiny"))
-    assert meta["parents"] == [folder["id"]]
-    assert meta["webViewLink"].endswith(f"/file/d/{pdf['id']}/view?usp=drivesdk")
-    assert meta["modifiedTime"].endswith("Z")
-    assert meta["permissions"][0]["emailAddress"] == "eng@example.com"
-    assert link["mimeType"] == mime.SHORTCUT
-    assert link["shortcutDetails"] == {"targetId": pdf["id"], "targetMimeType": mime.PDF}
+    assert meta.name == "policy.pdf"
+    assert meta.version == 2
+    assert meta.md5_checksum == hashlib.md5(b"%PDF-1.4 tiny").hexdigest()
+    assert meta.size == len(b"%PDF-1.4 tiny")
+    assert meta.parents == (folder["id"],)
+    assert (meta.web_view_link or "").endswith(f"/file/d/{pdf['id']}/view?usp=drivesdk")
+    assert meta.modified_time is not None
+    assert meta.modified_time.utcoffset() == timedelta(0)  # Drive writes UTC, with a Z
+    assert [p.email_address for p in meta.permissions or ()] == ["eng@example.com"]
+    assert link.mime_type == mime.SHORTCUT
+    assert (link.target_id, link.target_mime_type) == (pdf["id"], mime.PDF)
 
 
 async def test_download_binary_and_refuse_google_docs(client: DriveClient, control: EmulatorControl) -> None:
@@ -196,7 +198,7 @@ async def test_rate_limited_twice_then_success(client: DriveClient, control: Emu
 
     meta = await client.get_file(file_id)
 
-    assert meta["id"] == file_id
+    assert meta.id == file_id
     assert control.faults() == []
 
 
@@ -258,14 +260,6 @@ PUBLIC = {"type": "anyone", "role": "reader", "allowFileDiscovery": True}
 GONE = {"type": "group", "role": "reader", "emailAddress": "old@example.com", "deleted": True}
 
 
-def test_permissions_of_tells_absent_from_empty_and_skips_unknown_types() -> None:
-    file = {"permissions": [{"type": "audience", "role": "reader"}, {"type": "anyone", "role": "reader"}]}
-
-    assert permissions_of({"id": "x"}) is None
-    assert permissions_of({"permissions": []}) == []
-    assert permissions_of(file) == [Permission(type="anyone", role="reader", allow_file_discovery=False)]
-
-
 async def test_link_only_and_discoverable_grants_round_trip(
     client: DriveClient, control: EmulatorControl
 ) -> None:
@@ -274,17 +268,17 @@ async def test_link_only_and_discoverable_grants_round_trip(
     ]
 
     listed = await client.list_permissions(file_id)
-    embedded = permissions_of(await client.get_file(file_id))
+    embedded = (await client.get_file(file_id)).permissions
 
     assert (
-        listed
+        tuple(listed)
         == embedded
-        == [
+        == (
             Permission(type="user", role="writer", email_address="alice@example.com"),
             Permission(type="domain", role="reader", domain="example.com", allow_file_discovery=False),
             Permission(type="anyone", role="reader", allow_file_discovery=True),
             Permission(type="group", role="reader", email_address="old@example.com", deleted=True),
-        ]
+        )
     )
     # "people in the domain with the link" and a deleted group let nobody find the file
     assert access.readers(listed) == ["anyone", "user:alice@example.com"]
@@ -300,7 +294,7 @@ async def test_shared_drive_file_permissions_come_from_permissions_list(
     meta = await client.get_file(file_id)
     permissions = await client.list_permissions(file_id)
 
-    assert permissions_of(meta) is None
+    assert meta.permissions is None  # absent, not empty: only permissions.list tells
     assert access.readers(permissions) == ["group:finance@example.com", "user:alice@example.com"]
 
 

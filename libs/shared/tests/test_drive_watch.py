@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
@@ -71,10 +72,9 @@ async def test_watch_sends_sync_then_numbered_changes(
     control.update_file(file_id, name="Meeting notes")
     headers = await receiver.wait_for(4)
 
-    assert channel["kind"] == "api#channel"
-    assert channel["id"] == channel_id
-    assert channel["expiration"] == str(expiration_ms)
-    assert channel["resourceId"]
+    assert channel.id == channel_id
+    assert channel.expiration == datetime.fromtimestamp(expiration_ms / 1000, UTC)
+    assert channel.resource_id
     assert sync["X-Goog-Resource-State"] == "sync"
     assert [h["X-Goog-Resource-State"] for h in headers[1:]] == ["change"] * 3
     assert [int(h["X-Goog-Message-Number"]) for h in headers] == [1, 2, 3, 4]
@@ -82,12 +82,13 @@ async def test_watch_sends_sync_then_numbered_changes(
     for h in headers:
         assert h["X-Goog-Channel-ID"] == channel_id
         assert h["X-Goog-Channel-Token"] == "secret-token"
-        assert h["X-Goog-Resource-ID"] == channel["resourceId"]
-        assert h["X-Goog-Resource-URI"] == channel["resourceUri"]
+        assert h["X-Goog-Resource-ID"] == channel.resource_id
+        assert h["X-Goog-Resource-URI"] == channel.resource_uri
         assert h["X-Goog-Channel-Expiration"].endswith(" GMT")
     assert all(body == b"" for _, body in receiver.received)
     page = await drive_client.list_changes(start)
-    assert [c["file"]["name"] for c in page.changes] == ["Meeting notes"]
+    assert [c.file.name for c in page.changes if c.file] == ["Meeting notes"]
+    assert len(page.changes) == 1
 
 
 async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
@@ -99,7 +100,7 @@ async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
     kept = await drive_client.watch_changes(start, "keep-me", receiver.url, "t")
     await receiver.wait_for(2)
 
-    await drive_client.stop_channel("stop-me", watched["resourceId"])
+    await drive_client.stop_channel("stop-me", watched.resource_id or "")
     control.upload("a.txt", mime.PLAIN_TEXT, b"x")
     control.upload("b.txt", mime.PLAIN_TEXT, b"y")
     headers = await receiver.wait_for(4)
@@ -108,6 +109,6 @@ async def test_stopped_channel_gets_nothing_and_cannot_be_stopped_twice(
     assert sorted(channels[:2]) == [("keep-me", "sync"), ("stop-me", "sync")]
     assert channels[2:] == [("keep-me", "change"), ("keep-me", "change")]
     assert [c["id"] for c in control.channels()] == ["keep-me"]
-    assert control.channels()[0]["resource_id"] == kept["resourceId"]
+    assert control.channels()[0]["resource_id"] == kept.resource_id
     with pytest.raises(DriveNotFound):
-        await drive_client.stop_channel("stop-me", watched["resourceId"])
+        await drive_client.stop_channel("stop-me", watched.resource_id or "")

@@ -19,6 +19,7 @@ from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, EXPECTED, SampleDomain
 from shared import mime
 from shared.drive import DriveClient, DriveNotFound, DriveSettings
+from shared.drive_models import Change
 
 SERVICE_ACCOUNT = "indexer@drive-index-dev.iam.gserviceaccount.com"  # service_account_key's
 
@@ -64,16 +65,16 @@ def as_user(emulator: EmulatorServer, key: Path) -> Any:
 
 
 async def listed(drive: DriveClient) -> set[str]:
-    return {f["id"] async for page in drive.file_pages() for f in page.files}
+    return {f.id async for page in drive.file_pages() for f in page.files}
 
 
-async def changed(drive: DriveClient, token: str) -> list[dict[str, Any]]:
+async def changed(drive: DriveClient, token: str) -> list[Change]:
     return [c async for page in drive.change_pages(token) for c in page.changes]
 
 
-def file_changes(changes: list[dict[str, Any]]) -> dict[str, bool]:
+def file_changes(changes: list[Change]) -> dict[str, bool]:
     """File id -> removed, for the file changes of a feed."""
-    return {c["fileId"]: c["removed"] for c in changes if c["changeType"] == "file"}
+    return {c.file_id: c.removed for c in changes if c.change_type == "file" and c.file_id}
 
 
 async def test_each_user_lists_and_follows_exactly_their_files(as_user: Any, domain: SampleDomain) -> None:
@@ -92,8 +93,8 @@ async def test_drive_changes_reach_members_only(as_user: Any, domain: SampleDoma
         alices = await changed(alice, "1")
         carols = await changed(carol, "1")
 
-    def drives(changes: list[dict[str, Any]]) -> set[str]:
-        return {c["driveId"] for c in changes if c["changeType"] == "drive"}
+    def drives(changes: list[Change]) -> set[str | None]:
+        return {c.drive_id for c in changes if c.change_type == "drive"}
 
     assert drives(alices) == {domain.drives["Engineering"]}
     assert drives(carols) == {domain.drives["Sales"]}
@@ -105,7 +106,7 @@ async def test_a_file_out_of_reach_is_not_found(as_user: Any, domain: SampleDoma
         for call in (alice.get_file, alice.list_permissions, lambda f: alice.export(f, mime.PLAIN_TEXT)):
             with pytest.raises(DriveNotFound):
                 await call(salaries)
-        assert (await alice.get_file(runbook))["driveId"] == domain.drives["Engineering"]
+        assert (await alice.get_file(runbook)).drive_id == domain.drives["Engineering"]
         # Shared with anyone, by link or not: alice may open them, though they are not in her Drive.
         assert await alice.export(domain.files["reorg-draft"], mime.PLAIN_TEXT)
         assert [p.type for p in await alice.list_permissions(domain.files["press-kit"])] == [
@@ -157,13 +158,11 @@ async def test_leaving_a_group_or_a_drive_takes_its_files_away(
         "eng-design",
         "runbook",
     }
-    assert [(c["driveId"], c["removed"]) for c in alices if c["changeType"] == "drive"] == [
-        (engineering, True)
-    ]
+    assert [(c.drive_id, c.removed) for c in alices if c.change_type == "drive"] == [(engineering, True)]
     assert file_changes(carols) == {domain.files["pricing"]: True}
-    assert [(c["driveId"], c["removed"]) for c in carols if c["changeType"] == "drive"] == [(sales, True)]
+    assert [(c.drive_id, c.removed) for c in carols if c.change_type == "drive"] == [(sales, True)]
     assert file_changes(bobs) == {}  # bob stays in both: the drive changed, his files did not
-    assert [(c["driveId"], c["removed"]) for c in bobs if c["changeType"] == "drive"] == [(sales, False)]
+    assert [(c.drive_id, c.removed) for c in bobs if c.change_type == "drive"] == [(sales, False)]
 
 
 async def test_deleting_a_file_removes_it_from_the_feeds_that_had_it(

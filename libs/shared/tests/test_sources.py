@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, EXPECTED, SampleDomain
 from shared.drive import DriveClient, DriveNotFound, DriveSettings
+from shared.drive_models import Change
 from shared.drive_sources import DriveClients
 from shared.errors import is_retriable
 from shared.sources import InvalidSourceError, SourceKind, SourceRef
@@ -82,10 +82,10 @@ def settings(emulator: EmulatorServer, tmp_path: Path) -> DriveSettings:
 
 
 async def listed(drive: DriveClient) -> set[str]:
-    return {f["id"] async for page in drive.file_pages() for f in page.files}
+    return {f.id async for page in drive.file_pages() for f in page.files}
 
 
-async def changed(drive: DriveClient, token: str) -> list[dict[str, Any]]:
+async def changed(drive: DriveClient, token: str) -> list[Change]:
     return [c async for page in drive.change_pages(token) for c in page.changes]
 
 
@@ -106,7 +106,7 @@ async def test_a_drive_source_follows_that_drive_only(settings: DriveSettings, d
         sample = EmulatorControl(settings.drive_api_endpoint.split("/drive/")[0])  # type: ignore[union-attr]
         sample.update_file(domain.files["runbook"], content="# runbook v2\n")
         sample.update_file(domain.files["alice-notes"], content="# notes v2\n")
-        assert {c["fileId"] for c in await changed(eng, token) if c["changeType"] == "file"} == {
+        assert {c.file_id for c in await changed(eng, token) if c.change_type == "file"} == {
             domain.files["runbook"]
         }
         with pytest.raises(DriveNotFound):  # alice is no member of Sales

@@ -16,14 +16,13 @@ from fetcher.scope import Scope
 from shared import mime
 from shared.access import Permission
 from shared.drive import (
-    ChangesPage,
     DriveExportTooLarge,
     DriveForbidden,
     DriveNotFound,
     DriveRateLimited,
     DriveUnauthorized,
-    FilesPage,
 )
+from shared.drive_models import Change, ChangesPage, DriveFile, FilesPage
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
 
 SOURCE = "src"
@@ -33,9 +32,9 @@ class FakeDrive:
     """Drive in memory: files, a change log whose page tokens are positions in it, and content."""
 
     def __init__(self) -> None:
-        self.files: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, DriveFile] = {}
         self.content: dict[str, bytes] = {}
-        self.log: list[dict[str, Any]] = []
+        self.log: list[Change] = []
         self.too_large: set[str] = set()
         self.running = self.most_running = 0
         self.downloads: list[str] = []
@@ -51,27 +50,26 @@ class FakeDrive:
         self, file_id: str, mime_type: str = mime.PLAIN_TEXT, content: bytes = b"text", **fields: Any
     ) -> None:
         """Create or update a file; every update bumps its version, as Drive does."""
-        old = self.files.get(file_id, {})
-        version = int(old.get("version", 0)) + 1
-        file = {"id": file_id, "name": f"{file_id}.txt", **old, "mimeType": mime_type, **fields}
-        file["version"] = str(version)
+        old = self.files[file_id].model_dump() if file_id in self.files else {"name": f"{file_id}.txt"}
+        version = old.get("version", 0) + 1
+        file = DriveFile(**{**old, "id": file_id, "mime_type": mime_type, **fields, "version": version})
         self.files[file_id] = file
         self.content[file_id] = content
-        self.log.append({"changeType": "file", "fileId": file_id, "removed": False, "file": dict(file)})
+        self.log.append(Change(file_id=file_id, file=file))
 
     def share(self, file_id: str, permissions: list[Permission]) -> None:
         """Change a file's sharing only: a new version at the same modified time, as in Drive."""
         self.permissions[file_id] = permissions
-        self.put(file_id, self.files[file_id]["mimeType"], self.content[file_id])
+        self.put(file_id, self.files[file_id].mime_type, self.content[file_id])
 
     def set_members(self, drive_id: str, members: list[Permission]) -> None:
         """Change a shared drive's members: a change of the drive, not of its files."""
         self.members[drive_id] = members
-        self.log.append({"changeType": "drive", "driveId": drive_id, "removed": False})
+        self.log.append(Change(change_type="drive", drive_id=drive_id))
 
     def remove(self, file_id: str) -> None:
         del self.files[file_id]
-        self.log.append({"changeType": "file", "fileId": file_id, "removed": True})
+        self.log.append(Change(file_id=file_id, removed=True))
 
     async def get_start_page_token(self) -> str:
         return str(len(self.log))
@@ -80,25 +78,26 @@ class FakeDrive:
         start = int(page_token)
         end = min(start + page_size, len(self.log))
         more = end < len(self.log)
-        return ChangesPage(self.log[start:end], str(end) if more else None, None if more else str(end))
+        return ChangesPage(tuple(self.log[start:end]), str(end) if more else None, None if more else str(end))
 
     async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage:
-        files = [f for f in self.files.values() if not f.get("trashed") and f["id"] not in self.unlisted]
+        files = [f for f in self.files.values() if not f.trashed and f.id not in self.unlisted]
         start = int(page_token or 0)
         more = start + page_size < len(files)
         token = str(start + page_size) if more else None
-        return FilesPage(files[start : start + page_size], token, self.incomplete_search)
+        return FilesPage(tuple(files[start : start + page_size]), token, self.incomplete_search)
 
-    async def get_file(self, file_id: str) -> dict[str, Any]:
+    async def get_file(self, file_id: str) -> DriveFile:
         if file_id not in self.files:
             raise DriveNotFound(f"no file {file_id}", status=404)
-        return dict(self.files[file_id])
+        return self.files[file_id]
 
     async def list_permissions(self, file_id: str) -> list[Permission]:
         if file_id in self.unreadable:
             raise DriveForbidden("The user does not have sufficient permissions", status=403)
-        drive_id = self.files.get(file_id, {}).get("driveId")
-        return [*self.members.get(drive_id, []), *self.permissions.get(file_id, [])]
+        file = self.files.get(file_id)
+        members = self.members.get(file.drive_id, []) if file and file.drive_id else []
+        return [*members, *self.permissions.get(file_id, [])]
 
     async def download(self, file_id: str, max_bytes: int | None = None) -> bytes:
         self.downloads.append(file_id)
@@ -309,7 +308,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
 
 
 async def test_folders_publish_metadata_without_text(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("dir", mime.FOLDER, name="Plans", parents=["root"])
+    drive.put("dir", mime.FOLDER, name="Plans", parents=("root",))
     event = (await _handle(drive, store)).by_file()["dir"]
     assert event.action == FetchAction.METADATA
     assert event.metadata is not None
@@ -322,11 +321,9 @@ async def test_shortcuts_publish_their_target_and_folder_shortcuts_are_ignored(
     drive.put("target", mime.DOCUMENT, content=b"# Target")
     drive.put("dir", mime.FOLDER)
     store.tokens[SOURCE] = str(len(drive.log))
-    drive.put("link", mime.SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": mime.DOCUMENT})
-    drive.put("dirlink", mime.SHORTCUT, shortcutDetails={"targetId": "dir", "targetMimeType": mime.FOLDER})
-    drive.put(
-        "dangling", mime.SHORTCUT, shortcutDetails={"targetId": "nowhere", "targetMimeType": mime.DOCUMENT}
-    )
+    drive.put("link", mime.SHORTCUT, target_id="target", target_mime_type=mime.DOCUMENT)
+    drive.put("dirlink", mime.SHORTCUT, target_id="dir", target_mime_type=mime.FOLDER)
+    drive.put("dangling", mime.SHORTCUT, target_id="nowhere", target_mime_type=mime.DOCUMENT)
     published = await _handle(drive, store)
     assert [(e.file_id, e.text) for e in published.events] == [("target", "# Target")]
 
@@ -335,7 +332,7 @@ async def test_files_that_cannot_become_text_are_skipped_with_a_reason(
     drive: FakeDrive, store: FakeStore
 ) -> None:
     drive.put("photo", "image/png", content=b"\x89PNG")
-    drive.put("huge", mime.PDF, size=str(15 * 1024 * 1024))
+    drive.put("huge", mime.PDF, size=15 * 1024 * 1024)
     drive.put("broken", mime.PDF, content=b"%PDF-1.4 nonsense")
     drive.put("bigdoc", mime.DOCUMENT)
     drive.too_large.add("bigdoc")
@@ -418,7 +415,7 @@ async def test_a_shortcut_and_its_target_changed_together_publish_the_target_onc
     drive: FakeDrive, store: FakeStore
 ) -> None:
     drive.put("target", mime.DOCUMENT, content=b"# Target")
-    drive.put("link", mime.SHORTCUT, shortcutDetails={"targetId": "target", "targetMimeType": mime.DOCUMENT})
+    drive.put("link", mime.SHORTCUT, target_id="target", target_mime_type=mime.DOCUMENT)
     published = await _handle(drive, store)
     assert [e.file_id for e in published.events] == ["target"]
 
@@ -430,7 +427,7 @@ MODIFIED = "2025-03-01T12:00:00.000Z"
 
 
 async def test_readers_are_stored_before_the_file_is_published(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modified_time=MODIFIED)
     drive.permissions["doc"] = [ALICE, LINK_ONLY]
     published = await _handle(drive, store)
     assert published.by_file()["doc"].action == FetchAction.UPSERT
@@ -443,9 +440,9 @@ async def test_permissions_in_the_file_resource_are_used_without_listing(
     drive.put(
         "doc",
         mime.DOCUMENT,
-        permissions=[
-            {"type": "domain", "role": "reader", "domain": "Example.com", "allowFileDiscovery": True}
-        ],
+        permissions=(
+            Permission(type="domain", role="reader", domain="Example.com", allow_file_discovery=True),
+        ),
     )
     drive.unreadable.add("doc")  # permissions.list would fail: it must not be called
     await _handle(drive, store)
@@ -467,7 +464,7 @@ async def test_a_file_whose_permissions_cannot_be_read_is_indexed_for_nobody(
 async def test_a_change_of_sharing_only_updates_readers_without_downloading(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modified_time=MODIFIED)
     drive.permissions["doc"] = [ALICE, DISCOVERABLE]
     store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
     drive.share("doc", [ALICE])  # the domain loses access; the text is the same
@@ -479,9 +476,9 @@ async def test_a_change_of_sharing_only_updates_readers_without_downloading(
 
 
 async def test_an_edit_at_a_new_modified_time_is_downloaded_again(drive: FakeDrive, store: FakeStore) -> None:
-    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modifiedTime=MODIFIED)
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan", modified_time=MODIFIED)
     store.versions, store.modified = {"doc": 1}, {"doc": MODIFIED}
-    drive.put("doc", mime.DOCUMENT, content=b"# Plan B", modifiedTime="2025-03-02T08:00:00.000Z")
+    drive.put("doc", mime.DOCUMENT, content=b"# Plan B", modified_time="2025-03-02T08:00:00.000Z")
     published = await _handle(drive, store)
     assert [e.action for e in published.events] == [FetchAction.UPSERT]
     assert drive.downloads == ["doc"]
@@ -490,7 +487,7 @@ async def test_an_edit_at_a_new_modified_time_is_downloaded_again(drive: FakeDri
 async def test_a_change_of_shared_drive_members_rewrites_the_readers_of_its_files(
     drive: FakeDrive, store: FakeStore
 ) -> None:
-    drive.put("plan", mime.DOCUMENT, driveId="drive-1")
+    drive.put("plan", mime.DOCUMENT, drive_id="drive-1")
     drive.members["drive-1"] = [
         ALICE,
         Permission(type="user", role="reader", email_address="bob@example.com"),
@@ -624,9 +621,9 @@ async def test_files_out_of_scope_are_removed_without_being_fetched(
     drive: FakeDrive, store: FakeStore
 ) -> None:
     scope = Scope.of(allowed_domains=["corp.example"], exclude_folders=["private"])
-    drive.put("ours", owners=[{"emailAddress": "a@corp.example"}])
-    drive.put("planted", owners=[{"emailAddress": "m@elsewhere.example"}])
-    drive.put("hidden", owners=[{"emailAddress": "a@corp.example"}], parents=["private"])
+    drive.put("ours", owner_emails=("a@corp.example",))
+    drive.put("planted", owner_emails=("m@elsewhere.example",))
+    drive.put("hidden", owner_emails=("a@corp.example",), parents=("private",))
     published = await _handle(drive, store, scope=scope)
     actions = {e.file_id: (e.action, e.source_id) for e in published.events}
     assert actions == {

@@ -17,6 +17,7 @@ from drive_emulator import EmulatorControl
 from fetcher.files import FileFetcher, Limits
 from shared import mime
 from shared.drive import DriveClient, DriveFileTooLarge, DriveSettings
+from shared.drive_models import DriveFile
 from shared.events import FetchAction
 
 MIB = 1024 * 1024
@@ -83,7 +84,7 @@ async def test_the_fetcher_skips_a_file_whose_download_passes_the_cap(
     # No text is stored for a skipped file: the store is never called.
     fetcher = FileFetcher("source", client, store=None, limits=Limits(max_file_bytes=MIB))  # type: ignore[arg-type]
     # Drive's metadata says 100 bytes: the check before the download lets the file through.
-    file = {"id": "f", "name": "dump.txt", "mimeType": mime.PLAIN_TEXT, "version": "3", "size": "100"}
+    file = DriveFile(id="f", name="dump.txt", mime_type=mime.PLAIN_TEXT, version=3, size=100)
     event = (await fetcher.fetch(file)).event
     assert event.action == FetchAction.SKIPPED
     assert event.reason in (

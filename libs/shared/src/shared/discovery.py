@@ -8,13 +8,14 @@ other sources (`default`, say) are the operator's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
 from shared.access import Permission
 from shared.directory import DirectorySettings, User
 from shared.drive import DriveSettings
+from shared.drive_models import SharedDrive
 from shared.settings import names
 from shared.source_admin import Origin
 from shared.sources import SourceKind, SourceRef
@@ -57,9 +58,7 @@ class UserDirectory(Protocol):
 
 
 class DriveLister(Protocol):
-    async def list_drives(
-        self, *, domain_admin: bool = False, page_size: int = 100
-    ) -> list[dict[str, Any]]: ...
+    async def list_drives(self, *, domain_admin: bool = False, page_size: int = 100) -> list[SharedDrive]: ...
 
     async def list_drive_members(self, drive_id: str) -> list[Permission]: ...
 
@@ -85,7 +84,7 @@ async def discover(directory: UserDirectory, drive: DriveLister, admin: str | No
     """
     users = await directory.list_users(active_only=True)
     active = {u.email for u in users}
-    drives = [d["id"] for d in await drive.list_drives(domain_admin=True)]
+    drives = [d.id for d in await drive.list_drives(domain_admin=True)]
     found = {SourceRef.user(email).id for email in active}
     for drive_id in drives:
         members = await drive.list_drive_members(drive_id)

@@ -7,7 +7,6 @@ retries throttling, 5xx answers and connection failures with backoff.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any, Self
 
 import httplib2
@@ -31,10 +30,21 @@ from shared.drive_errors import (
     DriveUnavailable,
 )
 from shared.drive_http import Budget, Executor, HttpFactory, http_factory, load_credentials
+from shared.drive_models import (
+    CHANGE_FIELDS,
+    FILE_FIELDS,
+    PERMISSION_FIELDS,
+    Change,
+    ChangesPage,
+    Channel,
+    DriveFile,
+    FilesPage,
+    SharedDrive,
+    permissions_from_api,
+)
 
 __all__ = [
     "FILE_FIELDS",
-    "ChangesPage",
     "DriveClient",
     "DriveError",
     "DriveExportTooLarge",
@@ -45,8 +55,6 @@ __all__ = [
     "DriveSettings",
     "DriveUnauthorized",
     "DriveUnavailable",
-    "FilesPage",
-    "permissions_of",
 ]
 
 DRIVE_REQUESTS = Counter(
@@ -54,37 +62,7 @@ DRIVE_REQUESTS = Counter(
     "Google Drive API attempts, by method and outcome (ok, retried, or the error raised)",
     ["method", "outcome"],
 )
-PERMISSION_FIELDS = "type,role,emailAddress,domain,allowFileDiscovery,deleted"
-FILE_FIELDS = (
-    "id,name,mimeType,webViewLink,parents,modifiedTime,version,md5Checksum,size,trashed,driveId,"
-    f"shortcutDetails,permissions({PERMISSION_FIELDS}),exportLinks,owners(emailAddress)"
-)
-CHANGE_FIELDS = f"kind,changeType,removed,fileId,time,driveId,drive(id,name),file({FILE_FIELDS})"
-PERMISSION_TYPES = frozenset({"user", "group", "domain", "anyone"})
 MAX_PERMISSIONS_PAGE = 100  # permissions.list caps pageSize at 100
-
-
-def permissions_of(file: dict[str, Any]) -> list[Permission] | None:
-    """Parse a file resource's `permissions`; None when Drive did not send them.
-
-    Drive leaves them out for shared-drive files and when the caller may not see the sharing;
-    then `DriveClient.list_permissions` reads them. Grants of a type Drive adds later are skipped:
-    they grant nothing until they are understood.
-    """
-    if "permissions" not in file:
-        return None
-    return [_permission(p) for p in file["permissions"] or [] if p.get("type") in PERMISSION_TYPES]
-
-
-def _permission(resource: dict[str, Any]) -> Permission:
-    return Permission(
-        type=resource["type"],
-        role=resource.get("role", ""),  # no role grants nothing (access.READ_ROLES)
-        email_address=resource.get("emailAddress"),
-        domain=resource.get("domain"),
-        allow_file_discovery=bool(resource.get("allowFileDiscovery", False)),
-        deleted=bool(resource.get("deleted", False)),
-    )
 
 
 class DriveSettings(BaseSettings):
@@ -103,25 +81,6 @@ class DriveSettings(BaseSettings):
     # replicas share them (shared.drive_budget); 0 turns a budget off.
     drive_calls_per_minute: int = Field(default=12_000, ge=0)
     drive_calls_per_minute_per_user: int = Field(default=12_000, ge=0)
-
-
-@dataclass(frozen=True)
-class ChangesPage:
-    """One page of changes.list; exactly one of the two tokens is set."""
-
-    changes: list[dict[str, Any]]
-    next_page_token: str | None
-    new_start_page_token: str | None
-
-
-@dataclass(frozen=True)
-class FilesPage:
-    """One page of files.list."""
-
-    files: list[dict[str, Any]]
-    next_page_token: str | None
-    # Drive could not search every corpus: a file missing from this listing may still exist.
-    incomplete_search: bool = False
 
 
 class DriveClient:
@@ -207,7 +166,7 @@ class DriveClient:
             **self._drive_scope(),
         )
         return ChangesPage(
-            changes=answer.get("changes", []),
+            changes=tuple(Change.from_api(change) for change in answer.get("changes", [])),
             next_page_token=answer.get("nextPageToken"),
             new_start_page_token=answer.get("newStartPageToken"),
         )
@@ -235,7 +194,7 @@ class DriveClient:
             fields=f"nextPageToken,incompleteSearch,files({FILE_FIELDS})",
         )
         return FilesPage(
-            files=answer.get("files", []),
+            files=tuple(DriveFile.from_api(file) for file in answer.get("files", [])),
             next_page_token=answer.get("nextPageToken"),
             incomplete_search=bool(answer.get("incompleteSearch", False)),
         )
@@ -248,14 +207,13 @@ class DriveClient:
             page = await self.list_files(page.next_page_token, page_size)
             yield page
 
-    async def get_file(self, file_id: str) -> dict[str, Any]:
+    async def get_file(self, file_id: str) -> DriveFile:
         """Return a file's metadata (FILE_FIELDS)."""
         files = self._service.files()
-        return dict(
-            await self._call(
-                "files.get", files.get, fileId=file_id, fields=FILE_FIELDS, supportsAllDrives=True
-            )
+        answer = await self._call(
+            "files.get", files.get, fileId=file_id, fields=FILE_FIELDS, supportsAllDrives=True
         )
+        return DriveFile.from_api(answer)
 
     async def list_permissions(self, file_id: str) -> list[Permission]:
         """Return every grant on a file, read with permissions.list (all pages).
@@ -263,20 +221,11 @@ class DriveClient:
         The one way to learn a shared-drive file's sharing: its drive's members come back as
         inherited permissions beside the file's own.
         """
-        resources = await self._executor.pages(
-            "permissions.list",
-            self._service.permissions().list,
-            "permissions",
-            fileId=file_id,
-            supportsAllDrives=True,
-            pageSize=MAX_PERMISSIONS_PAGE,
-            fields=f"nextPageToken,permissions({PERMISSION_FIELDS},permissionDetails)",
-        )
-        return permissions_of({"permissions": resources}) or []
+        return await self._permissions(file_id, f"{PERMISSION_FIELDS},permissionDetails")
 
-    async def list_drives(self, *, domain_admin: bool = False, page_size: int = 100) -> list[dict[str, Any]]:
+    async def list_drives(self, *, domain_admin: bool = False, page_size: int = 100) -> list[SharedDrive]:
         """Return every shared drive we belong to (as a domain admin: the domain's), all pages."""
-        return await self._executor.pages(
+        resources = await self._executor.pages(
             "drives.list",
             self._service.drives().list,
             "drives",
@@ -284,20 +233,24 @@ class DriveClient:
             useDomainAdminAccess=domain_admin,
             fields="nextPageToken,drives(id,name)",
         )
+        return [SharedDrive.from_api(resource) for resource in resources]
 
     async def list_drive_members(self, drive_id: str) -> list[Permission]:
         """Return a shared drive's members, read with domain admin rights (all pages)."""
+        return await self._permissions(drive_id, PERMISSION_FIELDS, useDomainAdminAccess=True)
+
+    async def _permissions(self, file_id: str, fields: str, **params: Any) -> list[Permission]:
         resources = await self._executor.pages(
             "permissions.list",
             self._service.permissions().list,
             "permissions",
-            fileId=drive_id,
+            fileId=file_id,
             supportsAllDrives=True,
-            useDomainAdminAccess=True,
             pageSize=MAX_PERMISSIONS_PAGE,
-            fields=f"nextPageToken,permissions({PERMISSION_FIELDS})",
+            fields=f"nextPageToken,permissions({fields})",
+            **params,
         )
-        return permissions_of({"permissions": resources}) or []
+        return list(permissions_from_api(resources))
 
     async def download(self, file_id: str, max_bytes: int | None = None) -> bytes:
         """Return a binary file's content (alt=media), read in ranged chunks.
@@ -319,8 +272,8 @@ class DriveClient:
 
     async def watch_changes(
         self, page_token: str, channel_id: str, address: str, token: str, expiration_ms: int | None = None
-    ) -> dict[str, Any]:
-        """Open a push channel for changes; return the channel (resourceId, expiration)."""
+    ) -> Channel:
+        """Open a push channel for changes; return it as Drive opened it."""
         body: dict[str, Any] = {"id": channel_id, "type": "web_hook", "address": address, "token": token}
         if expiration_ms is not None:
             body["expiration"] = str(expiration_ms)
@@ -334,7 +287,7 @@ class DriveClient:
             includeRemoved=True,
             **self._drive_scope(),
         )
-        return dict(answer)
+        return Channel.from_api(answer)
 
     def _drive_scope(self) -> dict[str, str]:
         return {"driveId": self.drive_id} if self.drive_id else {}

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from shared.drive import DriveNotFound, FilesPage
+from shared.drive import DriveNotFound
+from shared.drive_models import DriveFile, FilesPage
 
 # Without --force, a reconcile deletes at most this share of the source's indexed files.
 DEFAULT_MAX_DELETE_SHARE = 0.1
@@ -24,7 +25,7 @@ class Listing(Protocol):
 
     async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage: ...
 
-    async def get_file(self, file_id: str) -> dict[str, Any]: ...
+    async def get_file(self, file_id: str) -> DriveFile: ...
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Plan:
 
     indexed: int
     listed: set[str] = field(default_factory=set)
-    files: list[dict[str, Any]] = field(default_factory=list)
+    files: list[DriveFile] = field(default_factory=list)
     incomplete: bool = False
     gone: list[str] = field(default_factory=list)  # confirmed by files.get
     kept: list[str] = field(default_factory=list)  # missing from the listing, but files.get found them
@@ -44,9 +45,9 @@ class Plan:
         return self.refusal is None and bool(self.gone)
 
 
-async def list_all(drive: Listing, page_size: int = 100) -> tuple[list[dict[str, Any]], bool]:
+async def list_all(drive: Listing, page_size: int = 100) -> tuple[list[DriveFile], bool]:
     """Every file of a full listing, and whether Drive said the listing may be incomplete."""
-    files: list[dict[str, Any]] = []
+    files: list[DriveFile] = []
     incomplete, token = False, None
     while True:
         page = await drive.list_files(token, page_size)
@@ -67,7 +68,7 @@ async def confirm_gone(drive: Listing, candidates: Iterable[str]) -> tuple[list[
         except DriveNotFound:
             gone.append(file_id)
             continue
-        (gone if file.get("trashed") else kept).append(file_id)
+        (gone if file.trashed else kept).append(file_id)
     return gone, kept
 
 
@@ -76,7 +77,7 @@ async def plan(
 ) -> Plan:
     """List the source, confirm each missing file with Drive, and decide what may be deleted."""
     files, incomplete = await list_all(drive, page_size)
-    result = Plan(len(indexed), {f["id"] for f in files}, files, incomplete)
+    result = Plan(len(indexed), {f.id for f in files}, files, incomplete)
     if incomplete:
         result.refusal = "Drive marked the listing incompleteSearch: nothing is deleted on it"
         return result

@@ -17,6 +17,8 @@ from typing import Protocol, runtime_checkable
 import asyncpg
 import structlog
 
+from shared import drive_models
+
 log = structlog.get_logger(__name__)
 
 # Drive refuses changes.watch expirations further than a week ahead.
@@ -33,7 +35,7 @@ class WatchingDrive(Protocol):
 
     async def watch_changes(
         self, page_token: str, channel_id: str, address: str, token: str, expiration_ms: int | None = None
-    ) -> dict[str, object]: ...
+    ) -> drive_models.Channel: ...
 
     async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
 
@@ -104,19 +106,17 @@ async def start(
         expires_at,
     )
     try:
-        resource = await drive_of(drive, source_id).watch_changes(
+        opened = await drive_of(drive, source_id).watch_changes(
             page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
         )
     except BaseException:
         await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
         raise
-    expiration = resource.get("expiration")
-    if expiration:
-        expires_at = datetime.fromtimestamp(int(str(expiration)) / 1000, UTC)
+    expires_at = opened.expiration or expires_at  # Drive may grant less than was asked
     await pool.execute(
         "UPDATE watch_channels SET resource_id = $2, expires_at = $3 WHERE id = $1",
         channel_id,
-        resource.get("resourceId"),
+        opened.resource_id,
         expires_at,
     )
     log.info(

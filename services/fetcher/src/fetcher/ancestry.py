@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from fetcher.ports import Drive
 from shared.drive import DriveForbidden, DriveNotFound
+from shared.drive_models import DriveFile
 from shared.mime import FOLDER
 
 # How long a folder's parents are trusted without a change saying otherwise.
@@ -50,15 +50,15 @@ class Ancestry:
         self._tree = tree
         self._drive = drive
 
-    def saw(self, file: dict[str, Any]) -> None:
+    def saw(self, file: DriveFile) -> None:
         """Remember where a folder from the change feed or a listing now is."""
-        if file.get("mimeType") == FOLDER and not file.get("trashed"):
-            self._tree.put(self._drive, file["id"], tuple(file.get("parents") or ()))
+        if file.mime_type == FOLDER and not file.trashed:
+            self._tree.put(self._drive, file.id, file.parents)
 
-    async def of(self, file: dict[str, Any]) -> frozenset[str]:
+    async def of(self, file: DriveFile) -> frozenset[str]:
         """Return the ids of every folder above `file` that its identity can see."""
         seen: set[str] = set()
-        frontier = list(file.get("parents") or ())
+        frontier = list(file.parents)
         while frontier and len(seen) < MAX_FOLDERS:
             folder_id = frontier.pop()
             if folder_id not in seen:
@@ -70,9 +70,8 @@ class Ancestry:
         parents = self._tree.get(self._drive, folder_id)
         if parents is None:
             try:
-                folder = await self._drive.get_file(folder_id)
+                parents = (await self._drive.get_file(folder_id)).parents
             except (DriveNotFound, DriveForbidden):
-                folder = {}  # a folder this identity cannot open: the walk stops there
-            parents = tuple(folder.get("parents") or ())
+                parents = ()  # a folder this identity cannot open: the walk stops there
             self._tree.put(self._drive, folder_id, parents)
         return parents

@@ -16,6 +16,7 @@ from fetcher.ports import Drive, Indexed, Store
 from fetcher.sandbox import Extractor, in_process
 from shared import mime
 from shared.drive import DriveError, DriveExportTooLarge, DriveFileTooLarge, DriveNotFound
+from shared.drive_models import DriveFile
 from shared.events import DocFetched, FetchAction, FileMetadata
 
 # What each Google-native type is exported as. Sheets go as XLSX: a CSV export has the first tab only.
@@ -51,17 +52,16 @@ class Fetched:
     seen_only: bool = False
 
 
-def metadata_of(file: dict[str, Any]) -> FileMetadata:
-    """Map a Drive file resource onto the event's metadata."""
-    size = file.get("size")
+def metadata_of(file: DriveFile) -> FileMetadata:
+    """Map a Drive file onto the event's metadata."""
     return FileMetadata(
-        name=file.get("name", ""),
-        mime_type=file["mimeType"],
-        web_view_link=file.get("webViewLink"),
-        parents=file.get("parents") or [],
-        modified_time=file.get("modifiedTime"),
-        drive_id=file.get("driveId"),
-        size=int(size) if size is not None else None,
+        name=file.name,
+        mime_type=file.mime_type,
+        web_view_link=file.web_view_link,
+        parents=list(file.parents),
+        modified_time=file.modified_time,
+        drive_id=file.drive_id,
+        size=file.size,
     )
 
 
@@ -72,7 +72,7 @@ def removal(source_id: str, file_id: str) -> DocFetched:
     )
 
 
-def _content_unchanged(file: dict[str, Any], indexed: Indexed | None) -> bool:
+def _content_unchanged(file: DriveFile, indexed: Indexed | None) -> bool:
     """Tell whether the index holds this file's content as of its current modified time.
 
     Drive moves modifiedTime on every edit of content or name, but not when sharing changes,
@@ -80,8 +80,7 @@ def _content_unchanged(file: dict[str, Any], indexed: Indexed | None) -> bool:
     """
     if indexed is None or not indexed.has_content or indexed.modified_time is None:
         return False
-    modified = file.get("modifiedTime")
-    return modified is not None and datetime.fromisoformat(modified) == indexed.modified_time
+    return file.modified_time == indexed.modified_time
 
 
 def _now() -> datetime:
@@ -104,16 +103,16 @@ class FileFetcher:
         self._store = store
         self._limits = limits
 
-    async def fetch(self, file: dict[str, Any], indexed: Indexed | None = None) -> Fetched:
+    async def fetch(self, file: DriveFile, indexed: Indexed | None = None) -> Fetched:
         """Describe `file` at its current version; Drive's retriable errors propagate.
 
         `indexed` is what the index holds of the file: when its content is stored at the file's
         modified time, only metadata (sharing, say) changed, and nothing is downloaded.
         """
-        if file.get("trashed"):
+        if file.trashed:
             return Fetched(self._event(file, FetchAction.DELETE))
         # Folders are kept as documents without text, so folder filters can walk up.
-        if file["mimeType"] == mime.FOLDER or _content_unchanged(file, indexed):
+        if file.mime_type == mime.FOLDER or _content_unchanged(file, indexed):
             return Fetched(self._event(file, FetchAction.METADATA))
         reason = self._skip_reason(file)
         if reason:
@@ -126,49 +125,49 @@ class FileFetcher:
             return Fetched(self._refused(file, exc))
         return Fetched(await self._upsert(file, extracted.text, extracted.note), size=len(data))
 
-    def seen(self, file: dict[str, Any]) -> Fetched:
+    def seen(self, file: DriveFile) -> Fetched:
         """Describe a file another source fetches at this version: metadata only, nothing downloaded.
 
         The index then remembers that this source shows the file too.
         """
         return Fetched(self._event(file, FetchAction.METADATA), seen_only=True)
 
-    def _skip_reason(self, file: dict[str, Any]) -> str | None:
-        mime_type = file["mimeType"]
+    def _skip_reason(self, file: DriveFile) -> str | None:
+        mime_type = file.mime_type
         if mime_type in EXPORT_AS:
             return None  # Drive reports no size for native files; its export limit speaks instead
         if mime.is_google_native(mime_type) or not extract.supports(mime_type):
             return f"unsupported type {mime_type}"
-        size = int(file.get("size") or 0)
+        size = file.size or 0
         if size > self._limits.max_file_bytes:
             limit = _human_size(self._limits.max_file_bytes)
             return f"too large: {_human_size(size)} exceeds the {limit} limit"
         return None
 
-    async def _text(self, file: dict[str, Any]) -> tuple[bytes, Extracted]:
-        export_as = EXPORT_AS.get(file["mimeType"])
+    async def _text(self, file: DriveFile) -> tuple[bytes, Extracted]:
+        export_as = EXPORT_AS.get(file.mime_type)
         limit = self._limits.max_file_bytes
         try:
             if export_as:  # Drive caps exports at 10 MB itself
-                data = await self._drive.export(file["id"], export_as)
+                data = await self._drive.export(file.id, export_as)
             else:  # capped as it streams in: the size in the metadata may be wrong
-                data = await self._drive.download(file["id"], max_bytes=limit)
+                data = await self._drive.download(file.id, max_bytes=limit)
         except DriveFileTooLarge as exc:
             size = f"{_human_size(exc.size)} exceeds" if exc.size else "the download exceeds"
             raise UnparsableFile(f"too large: {size} the {_human_size(limit)} limit") from exc
         # Parsing runs in a worker process under memory, CPU and time limits (fetcher.sandbox), so
         # a parser bomb costs this file a recorded failure, and the event loop stays free meanwhile.
-        with structlog.contextvars.bound_contextvars(file_id=file["id"]):
-            extracted = await self._limits.extractor(export_as or file["mimeType"], data)
+        with structlog.contextvars.bound_contextvars(file_id=file.id):
+            extracted = await self._limits.extractor(export_as or file.mime_type, data)
         return data, extracted
 
-    def _refused(self, file: dict[str, Any], error: DriveError) -> DocFetched:
+    def _refused(self, file: DriveFile, error: DriveError) -> DocFetched:
         """Describe a file Drive will not hand over for good; other refusals are the caller's to record."""
         if isinstance(error, DriveNotFound):  # deleted, or access lost, since the change was listed
             return self._event(file, FetchAction.DELETE)
         return self._event(file, FetchAction.SKIPPED, reason=EXPORT_TOO_LARGE)
 
-    async def _upsert(self, file: dict[str, Any], text: str, note: str | None) -> DocFetched:
+    async def _upsert(self, file: DriveFile, text: str, note: str | None) -> DocFetched:
         """Describe new text; `note` (a truncation, say) travels as the reason and is kept on the document."""
         encoded = text.encode()
         content_hash = hashlib.sha256(encoded).hexdigest()
@@ -179,12 +178,12 @@ class FileFetcher:
             file, FetchAction.UPSERT, text_ref=content_hash, content_hash=content_hash, reason=note
         )
 
-    def _event(self, file: dict[str, Any], action: FetchAction, **fields: Any) -> DocFetched:
+    def _event(self, file: DriveFile, action: FetchAction, **fields: Any) -> DocFetched:
         return DocFetched(
             source_id=self._source_id,
-            file_id=file["id"],
+            file_id=file.id,
             action=action,
-            version=int(file["version"]),
+            version=file.version,
             metadata=metadata_of(file),
             fetched_at=_now(),
             **fields,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from fetcher.failures import Failure, Retry
 from shared.access import Permission
-from shared.drive import ChangesPage, FilesPage
+from shared.drive_models import ChangesPage, DriveFile, FilesPage
 from shared.events import Event
 
 
@@ -33,7 +33,7 @@ class Drive(Protocol):
 
     async def list_files(self, page_token: str | None = None, page_size: int = 100) -> FilesPage: ...
 
-    async def get_file(self, file_id: str) -> dict[str, Any]: ...
+    async def get_file(self, file_id: str) -> DriveFile: ...
 
     async def list_permissions(self, file_id: str) -> list[Permission]: ...
 

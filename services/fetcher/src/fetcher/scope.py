@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
+from shared.drive_models import DriveFile
 from shared.sources import SourceKind, SourceRef
 
 
@@ -53,33 +53,33 @@ class Scope:
         """Whether judging a file needs every folder above it, not just its parents."""
         return bool(self.exclude_folders) or self.within is not None
 
-    def admits(self, file: dict[str, Any], ancestors: frozenset[str] = frozenset()) -> str | None:
+    def admits(self, file: DriveFile, ancestors: frozenset[str] = frozenset()) -> str | None:
         """Return why the file is out of scope, or None when it may be indexed.
 
         `ancestors` are the ids of every folder above the file (needed when `needs_ancestors`).
         """
-        drive_id = file.get("driveId")
+        drive_id = file.drive_id
         if drive_id and drive_id in self.exclude_drives:
             return f"in excluded shared drive {drive_id}"
-        excluded = self.exclude_folders.intersection(
-            {file.get("id"), *(file.get("parents") or ()), *ancestors}
-        )
+        excluded = self.exclude_folders.intersection({file.id, *file.parents, *ancestors})
         if excluded:
             return f"in excluded folder {min(excluded)}"
-        if self.within is not None and file.get("id") != self.within and self.within not in ancestors:
+        if self.within is not None and file.id != self.within and self.within not in ancestors:
             return f"outside folder {self.within}"
-        if self.mime_types and file.get("mimeType") not in self.mime_types:
-            return f"type {file.get('mimeType')} is not in DRIVE_MIME_TYPES"
+        if self.mime_types and file.mime_type not in self.mime_types:
+            return f"type {file.mime_type} is not in DRIVE_MIME_TYPES"
         if self.allowed_domains and not drive_id and not self._owned_inside(file):
             return "owned outside DRIVE_ALLOWED_DOMAINS"
         return None
 
-    def _owned_inside(self, file: dict[str, Any]) -> bool:
+    def _owned_inside(self, file: DriveFile) -> bool:
         """Whether some owner's address is in an allowed domain (shared-drive files have no owners)."""
         # `owners` when Drive sent it, else the owner's grant among the file's permissions.
-        owners = file.get("owners") or [p for p in file.get("permissions") or () if p.get("role") == "owner"]
-        for owner in owners:
-            _, _, domain = str(owner.get("emailAddress") or "").rpartition("@")
+        owners = file.owner_emails or [
+            p.email_address or "" for p in file.permissions or () if p.role == "owner"
+        ]
+        for email in owners:
+            _, _, domain = email.rpartition("@")
             if domain.lower() in self.allowed_domains:
                 return True
         return False

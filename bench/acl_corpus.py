@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from corpus import TOPICS, paragraph
 
+from embeddings.local import LocalEmbedder
 from shared import access, db
-from shared.embeddings.local import LocalEmbedder
 
 CHUNKS_PER_DOC = 10
 DOMAIN = "corp.example"

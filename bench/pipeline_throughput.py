@@ -50,7 +50,7 @@ async def chunk_texts(dsn: str, file_ids: list[str]) -> list[str]:
 
 
 def bare_model_rate(texts: list[str]) -> float:
-    from shared.embeddings.local import LocalEmbedder
+    from embeddings.local import LocalEmbedder
 
     embedder = LocalEmbedder.load()
 

@@ -36,8 +36,8 @@ import permission_report
 from corpus import TOPICS
 
 from devstack import servers, stack
+from embeddings.local import LocalEmbedder
 from shared import checks, db
-from shared.embeddings.local import LocalEmbedder
 
 
 def percentiles(samples: list[float]) -> str:

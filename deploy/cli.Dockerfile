@@ -11,8 +11,8 @@ ENV PATH=/opt/venv/bin:$PATH
 # A current pip: older resolvers backtrack into unsatisfiable OpenTelemetry pins.
 RUN pip install --no-cache-dir --upgrade pip
 COPY libs/shared /src/libs/shared
-# cohere lets `drive-index search` and `doctor` reach Cohere; the local model stays out of this image.
-RUN pip install --no-cache-dir "/src/libs/shared[cohere]"
+# The CLI embeds nothing (`drive-index search` asks the search service): no model, no Cohere SDK.
+RUN pip install --no-cache-dir /src/libs/shared
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 app \

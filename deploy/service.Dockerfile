@@ -1,16 +1,18 @@
 # syntax=docker/dockerfile:1
 # One image per service, all from this file: the build args name the service. Build from the
-# repository root so libs/shared is in the context, e.g.
+# repository root so libs/ is in the context, e.g.
 #   docker build -f deploy/service.Dockerfile -t drive-index-fetcher \
 #     --build-arg SERVICE=fetcher --build-arg PACKAGE=fetcher --build-arg HTTP_PORT=8081 .
-# embedder and search also take --build-arg EMBEDDING_EXTRAS=local,cohere: torch, the local model
-# and the Cohere SDK (=cohere alone makes a slim image that works only with EMBEDDING_PROVIDER=cohere).
+# LIBS names the libraries under libs/ the service uses besides libs/shared, with their extras:
+# embedder and search take --build-arg LIBS="embeddings[local,cohere]": torch, the local model and
+# the Cohere SDK (embeddings[cohere] alone makes a slim image that works only with
+# EMBEDDING_PROVIDER=cohere).
 # docker-compose.yml passes each service's args; docs/deploy.md lists them.
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
-# Extras of libs/shared: empty for the gateway and the fetcher, which embed nothing.
-ARG EMBEDDING_EXTRAS=
+# Libraries besides libs/shared, space separated, each with its extras: `embeddings[local,cohere]`.
+ARG LIBS=
 ARG TORCH_VERSION=2.13.0
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
@@ -18,7 +20,7 @@ ENV PATH=/opt/venv/bin:$PATH
 # A current pip: older resolvers backtrack into unsatisfiable OpenTelemetry pins.
 RUN pip install --no-cache-dir --upgrade pip
 # The CPU build of torch first: otherwise sentence-transformers pulls the multi-GB CUDA build.
-RUN case ",${EMBEDDING_EXTRAS}," in *,local,*) \
+RUN case "${LIBS}" in *embeddings*local*) \
         pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}";; \
     esac
 # The service's own args come after torch, so embedder and search builds share that layer.
@@ -28,11 +30,12 @@ ARG PACKAGE
 ARG HTTP_PORT
 RUN test -n "$SERVICE" && test -n "$PACKAGE" && test -n "$HTTP_PORT" \
     || { echo "build with --build-arg SERVICE=<directory under services/>, PACKAGE=<its package>, HTTP_PORT=<its port>" >&2; exit 1; }
-COPY libs/shared /src/libs/shared
+COPY libs /src/libs
 COPY services/${SERVICE} /src/services/${SERVICE}
-# Both paths in one call, so pip takes drive-index-shared from here rather than from an index.
-# `shared[extras]` only with extras: pip reads `shared[]` as a path that does not exist.
-RUN pip install --no-cache-dir "/src/libs/shared${EMBEDDING_EXTRAS:+[$EMBEDDING_EXTRAS]}" "/src/services/${SERVICE}" \
+# Every path in one call, so pip takes the drive-index-* libraries from here rather than from an
+# index. `set -f`: the extras' brackets are not file patterns.
+RUN set -f && pip install --no-cache-dir /src/libs/shared $(for lib in ${LIBS}; do echo "/src/libs/$lib"; done) \
+        "/src/services/${SERVICE}" \
     && python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1] + '.__main__') is None)" "$PACKAGE"
 
 FROM ${PYTHON_IMAGE} AS runtime

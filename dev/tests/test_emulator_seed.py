@@ -34,10 +34,10 @@ async def client(seeded_url: str) -> AsyncIterator[DriveClient]:
 async def test_seed_has_every_kind_of_document_in_one_folder(client: DriveClient) -> None:
     files = [f async for page in client.file_pages() for f in page.files]
 
-    folders = [f for f in files if f["mimeType"] == "application/vnd.google-apps.folder"]
+    folders = [f for f in files if f.mime_type == "application/vnd.google-apps.folder"]
     assert len(folders) == 1
-    handbook = [f for f in files if f["parents"] == [folders[0]["id"]]]
-    assert {f["mimeType"] for f in handbook} == {
+    handbook = [f for f in files if f.parents == (folders[0].id,)]
+    assert {f.mime_type for f in handbook} == {
         "application/vnd.google-apps.document",
         "application/vnd.google-apps.spreadsheet",
         "application/vnd.google-apps.presentation",
@@ -47,7 +47,7 @@ async def test_seed_has_every_kind_of_document_in_one_folder(client: DriveClient
         "text/markdown",
         "text/plain",
     }
-    assert all(f["permissions"] for f in files if "driveId" not in f)
+    assert all(f.permissions for f in files if f.drive_id is None)
 
 
 async def test_seed_shares_files_differently_with_each_sample_user(client: DriveClient) -> None:
@@ -56,7 +56,7 @@ async def test_seed_shares_files_differently_with_each_sample_user(client: Drive
     from shared.access import may_read
 
     files = [f async for page in client.file_pages() for f in page.files]
-    documents = [f for f in files if f["mimeType"] != "application/vnd.google-apps.folder"]
+    documents = [f for f in files if f.mime_type != "application/vnd.google-apps.folder"]
 
     def groups_of(email: str) -> set[str]:
         held, grew = set(), True
@@ -68,9 +68,9 @@ async def test_seed_shares_files_differently_with_each_sample_user(client: Drive
         return held
 
     def readable(email: str) -> set[str]:
-        return {f["name"] for f in documents if may_read(permissions[f["id"]], email, groups_of(email))}
+        return {f.name for f in documents if may_read(permissions[f.id], email, groups_of(email))}
 
-    permissions = {f["id"]: await client.list_permissions(f["id"]) for f in documents}
+    permissions = {f.id: await client.list_permissions(f.id) for f in documents}
     alice, bob, carol = (readable(user) for user in samples.USERS)
     assert {"On-call Runbook.html", "Deploy Checklist.md"} <= alice - bob - carol  # nested group
     assert alice & bob & carol >= {"Employee Onboarding Guide", "Press Kit"}
@@ -117,7 +117,7 @@ async def test_seed_users_are_in_the_directory_and_each_has_a_drive_of_their_own
             google_subject=user,
         )
         async with DriveClient.from_settings(settings) as drive:
-            mine[user] = {f["name"] async for page in drive.file_pages() for f in page.files}
+            mine[user] = {f.name async for page in drive.file_pages() for f in page.files}
 
     assert [u.email for u in users] == list(samples.USERS)
     alice, bob, carol = (mine[user] for user in samples.USERS)

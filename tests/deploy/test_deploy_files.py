@@ -162,13 +162,13 @@ def test_embedding_images_pin_the_cpu_torch_the_makefile_uses() -> None:
     assert pinned
     for directory in SERVICES:
         text = service_dockerfile(directory)
-        extras = compose_services()[directory]["build"].get("args", {}).get("EMBEDDING_EXTRAS", "")
+        libs = compose_services()[directory]["build"].get("args", {}).get("LIBS", "").split()
         if directory in ("embedder", "search"):
-            assert "local" in extras.split(","), f"{directory} needs torch and the local model"
+            assert "embeddings[local,cohere]" in libs, f"{directory} needs torch and the local model"
             assert f"ARG TORCH_VERSION={pinned.group(1)}" in text
             assert "download.pytorch.org/whl/cpu" in text
         else:
-            assert extras == "", f"{directory} embeds nothing: no torch, no model"
+            assert not [lib for lib in libs if lib.startswith("embeddings")], f"{directory} embeds nothing"
 
 
 @pytest.mark.parametrize("values_file", ENVIRONMENTS)

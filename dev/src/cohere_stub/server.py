@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shared.embeddings.hashing import hashed_bag_of_words
+from embeddings.hashing import hashed_bag_of_words
 
 MAX_TEXTS = 96
 INPUT_TYPES = frozenset({"search_document", "search_query", "classification", "clustering", "image"})

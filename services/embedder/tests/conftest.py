@@ -12,7 +12,7 @@ import pytest
 
 from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
-from shared.embeddings import HashingEmbedder
+from embeddings import HashingEmbedder
 from shared.events import DocFetched, Event, FetchAction, FileMetadata
 
 # Deterministic vectors of MiniLM's size under a name of their own (no HNSW index is built for it).

@@ -11,8 +11,8 @@ import pytest
 from embedder.chunking import embedding_input
 from embedder.handlers import document_row
 from embedder.ports import Deletion
+from embeddings import HashingEmbedder, hashed_bag_of_words
 from shared import topics
-from shared.embeddings import HashingEmbedder, hashed_bag_of_words
 from shared.errors import PermanentError
 from shared.events import ChunksEmbedded, FetchAction
 

@@ -11,7 +11,7 @@ import pytest
 from embedder.chunking import chunk_text
 from embedder.handlers import Chunking, cut, embed_into, index_note
 from embedder.ports import EmbeddedChunk
-from shared.embeddings import HashingEmbedder, Vector
+from embeddings import HashingEmbedder, Vector
 
 Harness = Any  # the fixture from conftest.py
 TEST_MODEL = "test-hash-384"  # as conftest.py names it

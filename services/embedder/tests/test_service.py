@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from embedder.app import Deps, create_app
 from embedder.settings import EmbedderSettings
+from embeddings import HashingEmbedder
 from shared import kafka, topics
-from shared.embeddings import HashingEmbedder
 from shared.events import ChunksEmbedded, DocFetched, FetchAction, FileMetadata
 from shared.settings import SettingsError, load
 

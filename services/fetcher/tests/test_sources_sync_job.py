@@ -62,6 +62,7 @@ async def test_two_replicas_follow_the_domain_once_and_backfill_every_user(
     # The sample domain's addresses are fixed: another test may have followed them already.
     await pipeline.pool.execute("UPDATE sources SET removed_at = now() WHERE id LIKE 'user:%@example.com'")
     await pipeline.pool.execute("UPDATE sources SET removed_at = now() WHERE id LIKE 'drive:%'")
+    await pipeline.pool.execute("DELETE FROM background_runs")
     key = service_account_key(tmp_path / "key.json", f"{drive_server.url}/token")
     settings = {
         "GOOGLE_APPLICATION_CREDENTIALS": str(key),
@@ -76,9 +77,11 @@ async def test_two_replicas_follow_the_domain_once_and_backfill_every_user(
     async with contextlib.AsyncExitStack() as replicas:
         await asyncio.gather(*(replicas.enter_async_context(start_service(**settings)) for _ in range(2)))
         origins = await followed(pipeline.pool, USERS | drives)
+        files = domain.files
+        expected = {(f"user:{ALICE}", files["alice-notes"]), (f"user:{CAROL}", files["salaries"])}
         events = await pipeline.fetched_at_least(1)
         deadline = time.monotonic() + DEADLINE_SECONDS
-        while not USERS - {f"user:{ADMIN}"} <= {e.source_id for e in events}:
+        while not expected <= {(e.source_id, e.file_id) for e in events}:
             assert time.monotonic() < deadline, "some user's files were never backfilled"
             events += await pipeline.fetched()
             await asyncio.sleep(0.1)
@@ -86,8 +89,14 @@ async def test_two_replicas_follow_the_domain_once_and_backfill_every_user(
     assert set(origins.values()) == {"discovered"}
     # Both replicas started together; the advisory lock let one of them read the domain.
     assert drive_lists() - lists_before == 1
-    files = domain.files
-    assert {(e.source_id, e.file_id) for e in events} >= {
-        (f"user:{ALICE}", files["alice-notes"]),
-        (f"user:{CAROL}", files["salaries"]),
-    }
+
+    # A replica started soon after, with the same settings, does not read it again ...
+    async with start_service(**settings):
+        await asyncio.sleep(1.0)
+    assert drive_lists() - lists_before == 1
+    # ... but one whose settings changed (a rollout with new DRIVE_SOURCES) syncs at once.
+    async with start_service(**settings, DRIVE_SOURCES=f"user:{ALICE}"):
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while drive_lists() - lists_before < 2:
+            assert time.monotonic() < deadline, "the new settings were never synced"
+            await asyncio.sleep(0.1)

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from embeddings import HashingEmbedder
 from search.app import Deps, create_app
 from search.settings import SearchSettings
 from shared import mime
 from shared.access import Permission, readers
-from shared.embeddings import HashingEmbedder
 from shared.settings import load
 
 Client = TestClient[web.Request, web.Application]

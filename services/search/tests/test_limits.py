@@ -6,9 +6,9 @@ import asyncio
 import hashlib
 import logging
 
+from embeddings import HashingEmbedder
 from search.ratelimit import RateLimiter
 from shared import mime
-from shared.embeddings import HashingEmbedder
 
 QUERY = {"q": "secret project falcon", "k": "3", "mime_type": mime.PLAIN_TEXT}
 

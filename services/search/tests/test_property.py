@@ -19,11 +19,11 @@ import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from embeddings import HashingEmbedder
 from search.adapters.directory import PostgresDirectory
 from search.adapters.index import PostgresIndex
 from search.query import parse_query
 from shared import access, db
-from shared.embeddings import HashingEmbedder
 
 USERS = ("ann@a.example", "ben@a.example", "cat@b.example", "dan@b.example")
 GROUPS = ("eng@a.example", "sre@a.example", "all@a.example", "ext@b.example")

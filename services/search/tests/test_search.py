@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
+from embeddings import HashingEmbedder
 from shared import mime
-from shared.embeddings import HashingEmbedder
 
 KAFKA = "Kafka consumers commit offsets after processing so a restart resumes where the group stopped."
 POSTGRES = "PostgreSQL vacuum reclaims dead tuples; autovacuum settings control how often it runs."

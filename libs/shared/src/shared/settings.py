@@ -95,24 +95,6 @@ class CommonSettings(BaseSettings):
         return Layout(self.kafka_partitions, self.kafka_replication_factor, self.kafka_min_insync_replicas)
 
 
-class EmbeddingSettings(BaseSettings):
-    """Which embedding model turns text into vectors; shared by the embedder and search."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
-
-    embedding_provider: Literal["local", "cohere"] = "local"
-    cohere_api_key: str | None = Field(default=None, repr=False)
-    cohere_model: str = "embed-v4.0"
-    cohere_base_url: str | None = None
-    cohere_dimensions: int = 1024
-
-    @model_validator(mode="after")
-    def _cohere_needs_a_key(self) -> EmbeddingSettings:
-        if self.embedding_provider == "cohere" and not self.cohere_api_key:
-            raise ValueError("COHERE_API_KEY is not set (needed with EMBEDDING_PROVIDER=cohere)")
-        return self
-
-
 S = TypeVar("S", bound=BaseSettings)
 
 

@@ -13,8 +13,8 @@ from aiohttp import web
 from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
 from embedder.settings import EmbedderSettings
+from embeddings import Embedder, from_settings
 from shared import topics
-from shared.embeddings import Embedder, from_settings
 from shared.events import DocFetched
 from shared.kafka import Handler
 from shared.web import (

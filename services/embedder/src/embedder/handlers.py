@@ -30,8 +30,8 @@ from embedder.ports import (
     StoredDocument,
 )
 from embedder.tombstones import applies
+from embeddings import Embedder, batch_indices
 from shared import topics
-from shared.embeddings import Embedder, batch_indices
 from shared.errors import PermanentError
 from shared.events import ChunksEmbedded, DocFetched, FetchAction
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from shared.embeddings import DEFAULT_TIMEOUT_SECONDS
-from shared.settings import CommonSettings, EmbeddingSettings
+from embeddings import DEFAULT_TIMEOUT_SECONDS
+from embeddings.settings import EmbeddingSettings
+from shared.settings import CommonSettings
 
 
 class EmbedderSettings(CommonSettings, EmbeddingSettings):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from embeddings import Embedder, from_settings
 from search import handlers
 from search.adapters.apikeys import PostgresApiKeys
 from search.adapters.directory import PostgresDirectory
@@ -19,7 +20,6 @@ from search.ratelimit import RateLimiter
 from search.service import Searcher
 from search.settings import SearchSettings
 from search.tokens import IAP_ALGORITHMS, IAP_ISSUER, OIDC_ALGORITHMS, JwksCache, TokenPolicy, TokenVerifier
-from shared.embeddings import Embedder, from_settings
 from shared.web import POOL, CleanupContext, database, json_errors, service_app
 
 # Served to anyone: the page is static HTML (it asks /whoami and /search, which are not).

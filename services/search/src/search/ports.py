@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from embeddings import Vector
 from search.identity import Identity
 from search.query import SearchQuery
-from shared.embeddings import Vector
 
 
 @dataclass(frozen=True)

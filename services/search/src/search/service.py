@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from embeddings import Embedder
 from search.identity import Caller
 from search.ports import Hit, SearchIndex
 from search.query import SearchQuery
 from search.ratelimit import RateLimiter
-from shared.embeddings import Embedder
 
 
 @dataclass

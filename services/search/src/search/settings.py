@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from embeddings.settings import EmbeddingSettings
 from search.proxies import parse_networks
-from shared.settings import CommonSettings, EmbeddingSettings
+from shared.settings import CommonSettings
 
 IAP_JWKS_URL = "https://www.gstatic.com/iap/verify/public_key-jwk"
 

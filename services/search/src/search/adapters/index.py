@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from embeddings import Vector
 from search.ports import Hit
 from search.query import SearchQuery
-from shared.embeddings import Vector
 from shared.mime import FOLDER
 
 # A query that runs longer is cut off: the caller gets a 503 instead of a hung request.

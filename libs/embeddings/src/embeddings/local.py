@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
+from embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
 from shared.errors import RetriableError
 
 MODEL_NAME = "all-MiniLM-L6-v2"

@@ -1,8 +1,9 @@
 """Embedding providers behind one interface; the wiring picks one from EMBEDDING_PROVIDER."""
 
-from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, Embedder, Vector, batch_indices
-from shared.embeddings.hashing import HashingEmbedder, hashed_bag_of_words
-from shared.settings import EmbeddingSettings, SettingsError
+from embeddings.base import DEFAULT_TIMEOUT_SECONDS, Embedder, Vector, batch_indices
+from embeddings.hashing import HashingEmbedder, hashed_bag_of_words
+from embeddings.settings import EmbeddingSettings
+from shared.settings import SettingsError
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
@@ -26,7 +27,7 @@ def from_settings(
         if not settings.cohere_api_key:
             raise SettingsError("COHERE_API_KEY is not set (needed with EMBEDDING_PROVIDER=cohere)")
         # Imported here so each deployment needs only its own provider's packages.
-        from shared.embeddings.cohere import CohereEmbedder
+        from embeddings.cohere import CohereEmbedder
 
         return CohereEmbedder(
             settings.cohere_api_key,
@@ -35,6 +36,6 @@ def from_settings(
             base_url=settings.cohere_base_url,
             timeout_seconds=timeout_seconds,
         )
-    from shared.embeddings.local import LocalEmbedder
+    from embeddings.local import LocalEmbedder
 
     return LocalEmbedder.load(timeout_seconds=timeout_seconds)

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from cohere_stub import CohereStub, running
-from shared.embeddings import from_settings
-from shared.embeddings.cohere import (
+from embeddings import from_settings
+from embeddings.cohere import (
     CohereCredentialsError,
     CohereEmbedder,
     CohereUnavailableError,
 )
+from embeddings.settings import EmbeddingSettings
 from shared.errors import is_retriable
-from shared.settings import EmbeddingSettings
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from shared.embeddings import from_settings
-from shared.embeddings.cohere import CohereEmbedder, CohereUnavailableError
-from shared.embeddings.local import LocalEmbedder, LocalModelTimeoutError
+from embeddings import from_settings
+from embeddings.cohere import CohereEmbedder, CohereUnavailableError
+from embeddings.local import LocalEmbedder, LocalModelTimeoutError
+from embeddings.settings import EmbeddingSettings
 from shared.errors import is_retriable
-from shared.settings import EmbeddingSettings
 
 
 async def _slow_embed(request: web.Request) -> web.StreamResponse:

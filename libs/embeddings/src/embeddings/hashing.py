@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from shared.embeddings.base import Vector
+from embeddings.base import Vector
 
 _WORD = re.compile(r"\w+")
 

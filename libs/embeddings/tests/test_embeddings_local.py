@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from shared.embeddings.local import LocalEmbedder
+from embeddings.local import LocalEmbedder
 
 pytestmark = pytest.mark.slow
 

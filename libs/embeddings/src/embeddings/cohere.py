@@ -21,7 +21,7 @@ from cohere.errors import (
     TooManyRequestsError,
 )
 
-from shared.embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
+from embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
 from shared.errors import PermanentError, RetriableError
 
 log = structlog.get_logger(__name__)

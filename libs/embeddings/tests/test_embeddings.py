@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.embeddings import HashingEmbedder, batch_indices, from_settings, hashed_bag_of_words
-from shared.settings import EmbeddingSettings, SettingsError, load
+from embeddings import HashingEmbedder, batch_indices, from_settings, hashed_bag_of_words
+from embeddings.settings import EmbeddingSettings
+from shared.settings import SettingsError, load
 
 
 @pytest.mark.parametrize(

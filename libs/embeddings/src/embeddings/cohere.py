@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from cohere.errors import (
 )
 
 from embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
+from shared.backoff import Backoff
 from shared.errors import PermanentError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -90,8 +90,8 @@ class CohereEmbedder:
         self.model_name = model
         self.dimensions = dimensions
         self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
+        # The project's one backoff rule: full jitter, so replicas throttled together spread out.
+        self.backoff = Backoff(max_attempts - 1, backoff_seconds, max_backoff_seconds)
         self.timeout_seconds = timeout_seconds
         # httpx's timeout bounds each phase (connect, each read); `_request` bounds the whole request,
         # so an answer trickling in byte by byte cannot hold a batch forever either.
@@ -155,8 +155,7 @@ class CohereEmbedder:
                 raise CohereUnavailableError(
                     f"Cohere failed {attempt} times, last: {_describe(error)}"
                 ) from error
-            delay = min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
-            delay *= random.uniform(0.5, 1.5)  # jitter: replicas throttled together must not retry together
+            delay = self.backoff.delay(attempt - 1)
             log.warning("cohere.retry", attempt=attempt, delay=round(delay, 2), error=_describe(error))
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")

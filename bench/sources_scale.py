@@ -2,7 +2,7 @@
 
     python bench/sources_scale.py [--users 1000] [--drives 20] [--calls-per-minute 0]
 
-Runs the real sources sync (shared.source_sync, as `drive-index sources sync` and the fetcher's
+Runs the real sources sync (drive.source_sync, as `drive-index sources sync` and the fetcher's
 schedule do) on a real PostgreSQL against the Drive emulator in its own process, with a
 service-account key whose token_uri is the emulator: every user is impersonated as in production.
 It prints the sync's time, the Drive and Directory calls by method and the token grants, then the
@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from devstack import servers
+from drive import discovery, source_sync, watch
+from drive.client import DRIVE_REQUESTS
+from drive.clients import DriveClients
+from drive.directory import DIRECTORY_REQUESTS
 from drive_emulator import EmulatorControl
 from drive_emulator.auth import service_account_key
-from shared import db, discovery, logs, source_sync, watch
-from shared.directory import DIRECTORY_REQUESTS
-from shared.drive import DRIVE_REQUESTS
-from shared.drive_sources import DriveClients
+from shared import db, logs
 from shared.events import Event
 
 DOMAIN = "bench.example"

@@ -11,8 +11,10 @@ ENV PATH=/opt/venv/bin:$PATH
 # A current pip: older resolvers backtrack into unsatisfiable OpenTelemetry pins.
 RUN pip install --no-cache-dir --upgrade pip
 COPY libs/shared /src/libs/shared
+COPY libs/drive /src/libs/drive
 # The CLI embeds nothing (`drive-index search` asks the search service): no model, no Cohere SDK.
-RUN pip install --no-cache-dir /src/libs/shared
+# Both paths in one call, so pip takes drive-index-shared from here rather than from an index.
+RUN pip install --no-cache-dir /src/libs/shared /src/libs/drive
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 app \

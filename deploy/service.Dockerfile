@@ -2,11 +2,12 @@
 # One image per service, all from this file: the build args name the service. Build from the
 # repository root so libs/ is in the context, e.g.
 #   docker build -f deploy/service.Dockerfile -t drive-index-fetcher \
-#     --build-arg SERVICE=fetcher --build-arg PACKAGE=fetcher --build-arg HTTP_PORT=8081 .
+#     --build-arg SERVICE=fetcher --build-arg PACKAGE=fetcher --build-arg HTTP_PORT=8081 \
+#     --build-arg LIBS=drive .
 # LIBS names the libraries under libs/ the service uses besides libs/shared, with their extras:
-# embedder and search take --build-arg LIBS="embeddings[local,cohere]": torch, the local model and
-# the Cohere SDK (embeddings[cohere] alone makes a slim image that works only with
-# EMBEDDING_PROVIDER=cohere).
+# the fetcher takes LIBS=drive (the Drive and Directory clients); embedder and search take
+# LIBS="embeddings[local,cohere]": torch, the local model and the Cohere SDK (embeddings[cohere]
+# alone makes a slim image that works only with EMBEDDING_PROVIDER=cohere).
 # docker-compose.yml passes each service's args; docs/deploy.md lists them.
 ARG PYTHON_IMAGE=python:3.11-slim
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from drive.client import DriveClient, DriveError, DriveNotFound
 from drive_emulator import EmulatorControl
 from drive_emulator.client import ControlError
-from shared.drive import DriveClient, DriveError, DriveNotFound
 
 
 async def test_each_file_appears_once_with_its_latest_state(

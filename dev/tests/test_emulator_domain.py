@@ -13,11 +13,11 @@ from aiohttp import web
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from drive.http import http_factory, load_credentials
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.client import ControlError
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, SampleDomain
-from shared.drive_http import http_factory, load_credentials
 
 ROOT = "root@example.com"
 ALL_DRIVES = {"supportsAllDrives": True, "includeItemsFromAllDrives": True}

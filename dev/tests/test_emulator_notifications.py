@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from aiohttp import web
 
+from drive.client import DriveClient, DriveSettings
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared.drive import DriveClient, DriveSettings
 
 
 class FlakyReceiver:

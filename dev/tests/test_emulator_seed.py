@@ -12,9 +12,9 @@ import pypdf
 import pytest
 
 from devstack import stack
+from drive.client import DriveClient, DriveSettings
+from drive.directory import USER_SCOPES, DirectoryClient, DirectorySettings
 from drive_emulator.auth import service_account_key
-from shared.directory import USER_SCOPES, DirectoryClient, DirectorySettings
-from shared.drive import DriveClient, DriveSettings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,9 +12,9 @@ import pytest
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from drive.client import DriveClient
 from drive_emulator import EmulatorControl, EmulatorServer
 from drive_emulator.client import ControlError
-from shared.drive import DriveClient
 
 ALICE = {"type": "user", "role": "writer", "emailAddress": "alice@example.com"}
 BOB = {"type": "user", "role": "commenter", "emailAddress": "bob@example.com"}

@@ -11,8 +11,10 @@ import importlib.util
 import json
 import pkgutil
 import re
+import tomllib
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import helm_python as helm
@@ -21,6 +23,7 @@ import yaml
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+import drive
 import shared
 from tests.deploy.tools import CHART, ENVIRONMENTS, ROOT, compose, of_kind, rendered, validate
 
@@ -39,13 +42,14 @@ ASSIGNMENT = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=")
 
 
 def settings_classes() -> Iterator[type[BaseSettings]]:
-    """Every settings class in libs/shared and in the four services."""
-    for module in pkgutil.walk_packages(shared.__path__, "shared."):
-        if not module.name.endswith("__main__"):
-            importlib.import_module(module.name)
+    """Every settings class in libs/shared, libs/drive and the four services."""
+    for library in (shared, drive):
+        for module in pkgutil.walk_packages(library.__path__, f"{library.__name__}."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
     for package, _ in SERVICES.values():
         importlib.import_module(f"{package}.settings")
-    roots = {"shared", *(package for package, _ in SERVICES.values())}
+    roots = {"shared", "drive", *(package for package, _ in SERVICES.values())}
     pending = list(BaseSettings.__subclasses__())
     while pending:
         cls = pending.pop()
@@ -155,6 +159,23 @@ def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
     assert services["migrate"]["command"] == ["migrate", "--dir", "/app/db/migrations"]
     job = of_kind(rendered("values-dev.yaml"), "Job")["drive-index-migrate"]["spec"]["template"]["spec"]
     assert job["initContainers"][0]["args"] == ["migrate", "--dir", "/app/db/migrations"]
+
+
+def drive_index_libraries(pyproject: Path) -> set[str]:
+    """The libraries under libs/ a package depends on, by directory (`drive-index-drive` -> `drive`)."""
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    names = {re.split(r"[\[<>=;\s]", dependency, maxsplit=1)[0] for dependency in dependencies}
+    return {name.removeprefix("drive-index-") for name in names if name.startswith("drive-index-")}
+
+
+@pytest.mark.parametrize("directory", SERVICES)
+def test_service_images_install_every_library_the_service_depends_on(directory: str) -> None:
+    # pip would otherwise look for drive-index-<library> on a package index, which must never happen.
+    libs = compose_services()[directory]["build"].get("args", {}).get("LIBS", "").split()
+    given = {lib.split("[")[0] for lib in libs}
+    needed = drive_index_libraries(ROOT / "services" / directory / "pyproject.toml") - {"shared"}
+    assert needed == given, f"{directory}: LIBS should name {sorted(needed)}"
+    assert all((ROOT / "libs" / lib / "pyproject.toml").is_file() for lib in given)
 
 
 def test_embedding_images_pin_the_cpu_torch_the_makefile_uses() -> None:

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from devstack import stack
+from drive.client import DriveClient, DriveSettings
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared import db, kafka, topics
-from shared.drive import DriveClient, DriveSettings
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from drive import source_admin, watch
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, ENG, SampleDomain
-from shared import source_admin, source_commands, watch
+from shared import source_commands
 from shared.settings import SettingsError
 
 ADMIN = f"admin@{DOMAIN}"

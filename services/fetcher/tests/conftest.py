@@ -18,11 +18,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from drive.client import DriveClient
 from drive_emulator import EmulatorServer
 from fetcher.app import create_app
 from fetcher.settings import FetcherSettings
 from shared import kafka, topics
-from shared.drive import DriveClient
 from shared.events import DocFetched, DriveChanged
 from shared.settings import load
 

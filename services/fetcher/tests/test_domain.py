@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from drive import source_admin
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, EXPECTED, SampleDomain, owner
-from shared import mime, source_admin, topics
+from shared import mime, topics
 from shared.events import DocFetched, DriveChanged, FetchAction
 
 from .conftest import DEADLINE_SECONDS, Pipeline, ServiceFactory

@@ -134,7 +134,7 @@ async def test_an_excluded_folder_keeps_out_its_whole_subtree(
 
 @pytest.mark.parametrize("spelling", ["folder:abc?as=Ann@Corp.Example", "folder:abc?as=ann@corp.example"])
 def test_folder_sources_parse_to_one_spelling(spelling: str) -> None:
-    from shared.sources import SourceKind, SourceRef
+    from drive.sources import SourceKind, SourceRef
 
     ref = SourceRef.parse(spelling)
     assert (ref.id, ref.kind, ref.folder_id, ref.subject, ref.drive_id) == (

@@ -8,6 +8,14 @@ from typing import Any
 
 import pytest
 
+from drive.client import (
+    DriveExportTooLarge,
+    DriveForbidden,
+    DriveNotFound,
+    DriveRateLimited,
+    DriveUnauthorized,
+)
+from drive.models import Change, ChangesPage, DriveFile, FilesPage
 from fetcher.failures import Failure, Retry
 from fetcher.files import REMOVED, Limits
 from fetcher.handlers import Options, handle_drive_changed, retry_failed_files
@@ -15,14 +23,6 @@ from fetcher.ports import Indexed, SameDrive
 from fetcher.scope import Scope
 from shared import mime
 from shared.access import Permission
-from shared.drive import (
-    DriveExportTooLarge,
-    DriveForbidden,
-    DriveNotFound,
-    DriveRateLimited,
-    DriveUnauthorized,
-)
-from shared.drive_models import Change, ChangesPage, DriveFile, FilesPage
 from shared.events import DocFetched, DriveChanged, Event, FetchAction
 
 SOURCE = "src"

@@ -13,11 +13,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from drive.client import DriveClient, DriveFileTooLarge, DriveSettings
+from drive.models import DriveFile
 from drive_emulator import EmulatorControl
 from fetcher.files import FileFetcher, Limits
 from shared import mime
-from shared.drive import DriveClient, DriveFileTooLarge, DriveSettings
-from shared.drive_models import DriveFile
 from shared.events import FetchAction
 
 MIB = 1024 * 1024

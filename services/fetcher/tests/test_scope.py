@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from drive.models import DriveFile
 from fetcher.scope import Scope
 from shared import mime
 from shared.access import Permission
-from shared.drive_models import DriveFile
 from shared.settings import names
 
 SCOPE = Scope.of(

@@ -12,10 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from drive.client import DRIVE_REQUESTS
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN
-from shared.drive import DRIVE_REQUESTS
 
 from .conftest import DEADLINE_SECONDS, Pipeline, ServiceFactory
 

@@ -21,9 +21,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from shared.channel_tokens import token_digest
 from shared.events import DriveChanged, Event
 from shared.settings import load
-from shared.watch import token_digest
 from webhook_gateway.adapters.postgres import PostgresChannels
 from webhook_gateway.app import Deps, create_app
 from webhook_gateway.ports import KnownChannel

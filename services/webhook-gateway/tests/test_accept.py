@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared import topics
-from shared.watch import token_digest
+from shared.channel_tokens import token_digest
 from webhook_gateway.accept import Outcome, accept
 from webhook_gateway.catch_up import Missed
 from webhook_gateway.errors import (

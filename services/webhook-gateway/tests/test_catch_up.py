@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared import topics
-from shared.watch import token_digest
+from shared.channel_tokens import token_digest
 from webhook_gateway.catch_up import MAX_MISSED, Missed, catch_up
 
 from .conftest import FakeChannels, RecordingPublisher

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import pytest
 
-from shared.watch import token_digest
+from shared.channel_tokens import token_digest
 from webhook_gateway.ports import Channels
 
 from .conftest import FakeChannels, PostgresTable, Registered

@@ -13,7 +13,9 @@ from typing import Any
 
 import asyncpg
 
-from shared import checks, db, kafka, topics, watch
+from drive import watch
+from shared import checks, db, kafka, topics
+from shared.channel_tokens import token_digest
 from shared.events import DriveChanged
 from shared.settings import CommonSettings, SettingsError, load
 
@@ -58,8 +60,8 @@ async def _drive(pool: asyncpg.Pool) -> AsyncIterator[watch.WatchingDrives]:
     They spend from the call budgets the fetchers spend from, so a renewal of a thousand channels
     does not starve indexing of its quota.
     """
-    from shared.drive import DriveSettings
-    from shared.drive_sources import DriveClients
+    from drive.client import DriveSettings
+    from drive.clients import DriveClients
 
     async with DriveClients(load(DriveSettings), pool) as drives:
         yield drives
@@ -185,9 +187,9 @@ async def reconcile_command(args: argparse.Namespace) -> int:
 
 async def _reconcile_plan(args: argparse.Namespace) -> int:
     """Print what a reconcile of the source would delete, changing nothing."""
-    from shared import reconcile
-    from shared.drive import DriveSettings
-    from shared.drive_sources import DriveClients
+    from drive import reconcile
+    from drive.client import DriveSettings
+    from drive.clients import DriveClients
 
     async with _pool() as pool, DriveClients(load(DriveSettings), pool) as drives:
         drive = drives.for_source(args.source)
@@ -227,8 +229,8 @@ async def search_command(args: argparse.Namespace) -> int:
 
 
 async def groups_command(args: argparse.Namespace) -> int:
-    from shared.directory import DirectoryClient, DirectoryForbidden, DirectorySettings
-    from shared.groups import sync_groups
+    from drive.directory import DirectoryClient, DirectoryForbidden, DirectorySettings
+    from drive.groups import sync_groups
 
     async with _pool() as pool, DirectoryClient.from_settings(load(DirectorySettings)) as directory:
         try:
@@ -316,7 +318,7 @@ async def _replay_webhook(gateway: str, source_id: str) -> None:
             " VALUES ($1, $2, $3, $4, now() + interval '10 minutes', NULL)",
             channel_id,
             source_id,
-            watch.token_digest(token),
+            token_digest(token),
             gateway,
         )
         try:

@@ -132,7 +132,7 @@ async def _broker(settings: CommonSettings) -> int:
 
 async def _drive() -> int:
     try:
-        from shared.drive import DriveClient, DriveSettings
+        from drive.client import DriveClient, DriveSettings
 
         async with DriveClient.from_settings(load(DriveSettings)) as drive:
             token = await drive.get_start_page_token()

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from shared import db, discovery, kafka, source_admin, source_sync
-from shared.drive_sources import DriveClients
+from drive import discovery, source_admin, source_sync
+from drive.clients import DriveClients
+from shared import db, kafka
 from shared.settings import CommonSettings, SettingsError, load
 
 
@@ -52,7 +53,7 @@ async def sources_command(args: argparse.Namespace) -> int:
 
 
 def _parsed(source_id: str) -> str:
-    from shared.sources import SourceRef
+    from drive.sources import SourceRef
 
     try:
         return SourceRef.parse(source_id).id

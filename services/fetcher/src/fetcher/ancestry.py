@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from drive.client import DriveForbidden, DriveNotFound
+from drive.models import DriveFile
 from fetcher.ports import Drive
-from shared.drive import DriveForbidden, DriveNotFound
-from shared.drive_models import DriveFile
 from shared.mime import FOLDER
 
 # How long a folder's parents are trusted without a change saying otherwise.

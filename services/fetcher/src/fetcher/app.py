@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from drive.clients import DriveClients
 from fetcher.adapters.postgres import PostgresStore
 from fetcher.failures import Retry
 from fetcher.files import Limits
@@ -19,7 +20,6 @@ from fetcher.sandbox import Sandbox, SandboxLimits
 from fetcher.settings import FetcherSettings
 from fetcher.sources_sync import sources_sync
 from shared import topics
-from shared.drive_sources import DriveClients
 from shared.events import DriveChanged
 from shared.kafka import Handler
 from shared.web import (

@@ -15,7 +15,7 @@ from typing import Literal
 
 from prometheus_client import Counter
 
-from shared.drive import DriveError, DriveUnauthorized
+from drive.client import DriveError, DriveUnauthorized
 
 Kind = Literal["transient", "permanent"]
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import structlog
 
+from drive.client import DriveError, DriveExportTooLarge, DriveFileTooLarge, DriveNotFound
+from drive.models import DriveFile
 from fetcher import extract
 from fetcher.errors import UnparsableFile
 from fetcher.extract import Extracted
 from fetcher.ports import Drive, Indexed, Store
 from fetcher.sandbox import Extractor, in_process
 from shared import mime
-from shared.drive import DriveError, DriveExportTooLarge, DriveFileTooLarge, DriveNotFound
-from shared.drive_models import DriveFile
 from shared.events import DocFetched, FetchAction, FileMetadata
 
 # What each Google-native type is exported as. Sheets go as XLSX: a CSV export has the first tab only.

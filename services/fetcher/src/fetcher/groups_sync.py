@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from drive.directory import DirectoryClient
+from drive.groups import sync_groups
 from fetcher.settings import FetcherSettings
-from shared.directory import DirectoryClient
-from shared.groups import sync_groups
 from shared.web import POOL, CleanupContext, every
 
 

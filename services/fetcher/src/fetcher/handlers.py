@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 import structlog
 from prometheus_client import Counter
 
+from drive import reconcile
+from drive.clients import SOURCE_REFUSED
+from drive.sources import SourceKind, SourceRef
 from fetcher.ancestry import FolderTree
 from fetcher.failures import Retry
 from fetcher.files import Limits
 from fetcher.ports import Drive, Drives, Publisher, Store
 from fetcher.scope import Scope
 from fetcher.sync import SourceSync
-from shared import reconcile, topics
-from shared.drive_sources import SOURCE_REFUSED
+from shared import topics
 from shared.errors import PermanentError
 from shared.events import DriveChanged
-from shared.sources import SourceKind, SourceRef
 
 log = structlog.get_logger(__name__)
 

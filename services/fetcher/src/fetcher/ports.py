@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from drive.models import ChangesPage, DriveFile, FilesPage
 from fetcher.failures import Failure, Retry
 from shared.access import Permission
-from shared.drive_models import ChangesPage, DriveFile, FilesPage
 from shared.events import Event
 
 
@@ -25,7 +25,7 @@ class Indexed:
 
 
 class Drive(Protocol):
-    """The Drive v3 calls the fetcher makes (shared.drive.DriveClient implements them)."""
+    """The Drive v3 calls the fetcher makes (drive.client.DriveClient implements them)."""
 
     async def get_start_page_token(self) -> str: ...
 
@@ -43,7 +43,7 @@ class Drive(Protocol):
 
 
 class Drives(Protocol):
-    """The Drive client that reads each source (shared.drive_sources.DriveClients implements it)."""
+    """The Drive client that reads each source (drive.clients.DriveClients implements it)."""
 
     def for_source(self, source_id: str) -> Drive:
         """Return the client acting as the source's identity, scoped to its shared drive if any."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from shared.drive_models import DriveFile
-from shared.sources import SourceKind, SourceRef
+from drive.models import DriveFile
+from drive.sources import SourceKind, SourceRef
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from drive.discovery import DiscoverySettings
 from fetcher.extract import MAX_TEXT_CHARS
 from fetcher.scope import Scope
-from shared.discovery import DiscoverySettings
 from shared.settings import CommonSettings, names
 
 MIB = 1024 * 1024

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from drive.client import DriveError
+from drive.models import DriveFile
 from fetcher.ports import Drive, Store
 from shared import access
 from shared.access import Permission
-from shared.drive import DriveError
-from shared.drive_models import DriveFile
 
 log = structlog.get_logger(__name__)
 

@@ -14,9 +14,9 @@ import asyncpg
 import structlog
 from aiohttp import web
 
+from drive import source_sync
+from drive.clients import DriveClients
 from fetcher.settings import FetcherSettings
-from shared import source_sync
-from shared.drive_sources import DriveClients
 from shared.web import POOL, PUBLISHER, CleanupContext, every
 
 log = structlog.get_logger(__name__)

@@ -10,6 +10,9 @@ from typing import Any
 import structlog
 from prometheus_client import Histogram
 
+from drive.client import DriveError, DriveNotFound
+from drive.models import Change, DriveFile
+from drive.source_sync import queue_backfill
 from fetcher.ancestry import FolderTree
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
 from fetcher.files import REMOVED, Fetched, FileFetcher, Limits, removal
@@ -17,10 +20,7 @@ from fetcher.ports import Drive, Indexed, Publisher, Store
 from fetcher.scope import Scope
 from fetcher.sharing import refresh_drive, store_access
 from shared import topics
-from shared.drive import DriveError, DriveNotFound
-from shared.drive_models import Change, DriveFile
 from shared.mime import FOLDER, SHORTCUT
-from shared.source_sync import queue_backfill
 
 log = structlog.get_logger(__name__)
 

@@ -12,8 +12,8 @@ from enum import StrEnum
 import structlog
 
 from shared import topics
+from shared.channel_tokens import token_digest
 from shared.events import DriveChanged
-from shared.watch import token_digest
 from webhook_gateway import metrics
 from webhook_gateway.catch_up import Missed
 from webhook_gateway.errors import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from drive.sources import SourceRef
 from fetcher.failures import Failure, Retry
 from fetcher.ports import Indexed
-from shared.sources import SourceRef
 
 # A version's readers replace those of an older or equal one: equal, so a shared drive's change
 # of members can rewrite the readers of files whose own version did not move.

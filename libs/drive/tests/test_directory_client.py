@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from drive_emulator import EmulatorControl, EmulatorServer
-from drive_emulator.auth import service_account_key
-from shared.directory import (
+from drive.directory import (
     SCOPES,
     USER_SCOPES,
     DirectoryClient,
@@ -24,6 +22,8 @@ from shared.directory import (
     Member,
     User,
 )
+from drive_emulator import EmulatorControl, EmulatorServer
+from drive_emulator.auth import service_account_key
 
 DIRECTORY = "/admin/directory/v1/"
 

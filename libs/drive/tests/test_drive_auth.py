@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from drive.client import DriveClient, DriveSettings, DriveUnauthorized
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared.drive import DriveClient, DriveSettings, DriveUnauthorized
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from typing import Self
 import asyncpg
 from google.auth.exceptions import RefreshError
 
-from shared.drive import DriveClient, DriveForbidden, DriveNotFound, DriveSettings, DriveUnauthorized
-from shared.drive_budget import PostgresBudget
-from shared.sources import SourceRef
+from drive.budget import PostgresBudget
+from drive.client import DriveClient, DriveForbidden, DriveNotFound, DriveSettings, DriveUnauthorized
+from drive.sources import SourceRef
 
 # What reading a `user:` or `drive:` source raises when its identity cannot read it: the user is
 # suspended or deleted (the token grant is refused), or no longer a member of the drive, or the

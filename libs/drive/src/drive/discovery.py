@@ -12,13 +12,13 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from drive.client import DriveSettings
+from drive.directory import DirectorySettings, User
+from drive.models import SharedDrive
+from drive.source_admin import Origin
+from drive.sources import SourceKind, SourceRef
 from shared.access import Permission
-from shared.directory import DirectorySettings, User
-from shared.drive import DriveSettings
-from shared.drive_models import SharedDrive
 from shared.settings import names
-from shared.source_admin import Origin
-from shared.sources import SourceKind, SourceRef
 
 
 class DiscoverySettings(DriveSettings, DirectorySettings):

@@ -11,14 +11,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from drive import discovery, source_admin, watch
+from drive.client import DriveSettings
+from drive.clients import DriveClients
+from drive.source_admin import Origin
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, SampleDomain
-from shared import discovery, source_admin, topics, watch
-from shared.drive import DriveSettings
-from shared.drive_sources import DriveClients
+from shared import topics
 from shared.events import DocFetched, Event, FetchAction
-from shared.source_admin import Origin
 
 
 class RecordingPublisher:

@@ -11,9 +11,9 @@ import uuid
 import asyncpg
 import pytest
 
+from drive.budget import PostgresBudget
+from drive.client import DriveClient, DriveSettings
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared.drive import DriveClient, DriveSettings
-from shared.drive_budget import PostgresBudget
 
 # Tests start this many seconds before a minute ends, so a spent budget is waited out quickly.
 BEFORE_MINUTE_ENDS = 0.6

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from shared.drive import DriveNotFound
-from shared.drive_models import DriveFile, FilesPage
+from drive.client import DriveNotFound
+from drive.models import DriveFile, FilesPage
 
 # Without --force, a reconcile deletes at most this share of the source's indexed files.
 DEFAULT_MAX_DELETE_SHARE = 0.1

@@ -11,10 +11,7 @@ import openpyxl
 import pytest
 
 from devstack.servers import free_port
-from drive_emulator import EmulatorControl, EmulatorServer
-from shared import access, mime
-from shared.access import Permission
-from shared.drive import (
+from drive.client import (
     DriveClient,
     DriveError,
     DriveExportTooLarge,
@@ -24,6 +21,9 @@ from shared.drive import (
     DriveSettings,
     DriveUnavailable,
 )
+from drive_emulator import EmulatorControl, EmulatorServer
+from shared import access, mime
+from shared.access import Permission
 
 
 @pytest.fixture

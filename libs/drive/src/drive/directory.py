@@ -16,9 +16,9 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from drive.errors import ErrorKinds, GoogleApiError
+from drive.http import Executor, HttpFactory, http_factory, load_credentials
 from shared.backoff import Backoff
-from shared.drive_errors import ErrorKinds, GoogleApiError
-from shared.drive_http import Executor, HttpFactory, http_factory, load_credentials
 from shared.errors import PermanentError, RetriableError
 
 SCOPES = ["https://www.googleapis.com/auth/admin.directory.group.readonly"]

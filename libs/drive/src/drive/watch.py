@@ -6,7 +6,6 @@ stored. Channels expire (at most a week for changes.watch), so `renew` replaces 
 
 from __future__ import annotations
 
-import hashlib
 import random
 import secrets
 import uuid
@@ -17,7 +16,8 @@ from typing import Protocol, runtime_checkable
 import asyncpg
 import structlog
 
-from shared import drive_models
+from drive import models
+from shared.channel_tokens import token_digest
 
 log = structlog.get_logger(__name__)
 
@@ -35,14 +35,14 @@ class WatchingDrive(Protocol):
 
     async def watch_changes(
         self, page_token: str, channel_id: str, address: str, token: str, expiration_ms: int | None = None
-    ) -> drive_models.Channel: ...
+    ) -> models.Channel: ...
 
     async def stop_channel(self, channel_id: str, resource_id: str) -> None: ...
 
 
 @runtime_checkable
 class WatchingDrives(Protocol):
-    """The Drive client of each source (shared.drive_sources.DriveClients): as its user, on its drive."""
+    """The Drive client of each source (drive.clients.DriveClients): as its user, on its drive."""
 
     def for_source(self, source_id: str) -> WatchingDrive: ...
 
@@ -66,11 +66,6 @@ class Channel:
     stopped_at: datetime | None
     last_message_number: int | None
     last_message_at: datetime | None
-
-
-def token_digest(token: str) -> bytes:
-    """Hash a channel token the way the gateway compares it."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def ensure_source(pool: asyncpg.Pool, drive: Drives, source_id: str) -> str:

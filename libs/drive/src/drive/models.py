@@ -1,6 +1,6 @@
 """Drive's resources as the indexer reads them: frozen models, parsed once from Drive's JSON.
 
-Each model's `from_api` reads Drive's camelCase JSON; only the Drive client (shared.drive) calls
+Each model's `from_api` reads Drive's camelCase JSON; only the Drive client (drive.client) calls
 it, so no other code indexes Drive's keys.
 """
 

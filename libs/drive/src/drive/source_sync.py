@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from shared import discovery, source_admin, topics, watch
+from drive import discovery, source_admin, watch
+from drive.clients import SOURCE_REFUSED, DriveClients
+from drive.directory import USER_SCOPES, DirectoryClient
+from drive.source_admin import EventPublisher, Origin
+from shared import topics
 from shared.concurrency import run_all
-from shared.directory import USER_SCOPES, DirectoryClient
-from shared.drive_sources import SOURCE_REFUSED, DriveClients
 from shared.events import DriveChanged
 from shared.settings import SettingsError
-from shared.source_admin import EventPublisher, Origin
 
 Report = Callable[[str], None]
 # Sources added at once by a sync.

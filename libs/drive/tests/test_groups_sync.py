@@ -7,9 +7,9 @@ import uuid
 import asyncpg
 import pytest
 
+from drive.directory import DirectoryClient, DirectoryForbidden, DirectorySettings
+from drive.groups import sync_groups
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared.directory import DirectoryClient, DirectoryForbidden, DirectorySettings
-from shared.groups import sync_groups
 
 
 @pytest.fixture

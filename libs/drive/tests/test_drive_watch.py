@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from aiohttp import web
 
+from drive.client import DriveClient, DriveNotFound
 from drive_emulator import EmulatorControl, EmulatorServer
 from shared import mime
-from shared.drive import DriveClient, DriveNotFound
 
 
 class Receiver:

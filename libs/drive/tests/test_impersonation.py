@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from google.auth.exceptions import RefreshError
 
+from drive.client import DriveClient, DriveNotFound, DriveSettings
+from drive.models import Change
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, EXPECTED, SampleDomain
 from shared import mime
-from shared.drive import DriveClient, DriveNotFound, DriveSettings
-from shared.drive_models import Change
 
 SERVICE_ACCOUNT = "indexer@drive-index-dev.iam.gserviceaccount.com"  # service_account_key's
 

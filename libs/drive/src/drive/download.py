@@ -8,7 +8,7 @@ from typing import Any
 
 from googleapiclient.http import HttpRequest, MediaIoBaseDownload
 
-from shared.drive_errors import DriveError
+from drive.errors import DriveError
 from shared.errors import PermanentError
 
 # The chunk size without a cap. With one, a single chunk of cap + 1 bytes both fetches a file

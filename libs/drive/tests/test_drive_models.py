@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from drive.models import Change, Channel, DriveFile, SharedDrive
 from shared import mime
 from shared.access import Permission
-from shared.drive_models import Change, Channel, DriveFile, SharedDrive
 
 FILE = {"id": "f1", "mimeType": mime.PLAIN_TEXT, "version": "7"}
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from drive.client import DriveClient, DriveNotFound, DriveSettings
+from drive.clients import DriveClients
+from drive.models import Change
+from drive.sources import InvalidSourceError, SourceKind, SourceRef
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, EXPECTED, SampleDomain
-from shared.drive import DriveClient, DriveNotFound, DriveSettings
-from shared.drive_models import Change
-from shared.drive_sources import DriveClients
 from shared.errors import is_retriable
-from shared.sources import InvalidSourceError, SourceKind, SourceRef
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,10 @@ from typing import Protocol
 import asyncpg
 import structlog
 
-from shared import topics, watch
+from drive import watch
+from drive.sources import SourceRef
+from shared import topics
 from shared.events import DocFetched, Event, FetchAction
-from shared.sources import SourceRef
 
 log = structlog.get_logger(__name__)
 

@@ -22,8 +22,8 @@ from googleapiclient.http import HttpRequest
 from opentelemetry import trace
 from prometheus_client import Counter
 
+from drive.errors import ErrorKinds, GoogleApiError, classify
 from shared.backoff import Backoff
-from shared.drive_errors import ErrorKinds, GoogleApiError, classify
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -37,7 +37,7 @@ HttpFactory = Callable[[], Any]
 
 
 class Budget(Protocol):
-    """A call budget bound to the identity a client acts as (shared.drive_budget)."""
+    """A call budget bound to the identity a client acts as (drive.budget)."""
 
     async def spend(self) -> None: ...
 

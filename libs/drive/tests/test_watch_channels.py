@@ -9,9 +9,10 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
+from drive import watch
+from drive.client import DriveClient
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared import watch
-from shared.drive import DriveClient
+from shared.channel_tokens import token_digest
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ async def test_start_registers_a_channel_and_keeps_only_the_token_hash(
     assert channel.expires_at
     token = next(c["token"] for c in EmulatorControl(drive_server.url).channels() if c["id"] == channel.id)
     stored = await pool.fetchval("SELECT token_sha256 FROM watch_channels WHERE id = $1", channel.id)
-    assert stored == watch.token_digest(token)
+    assert stored == token_digest(token)  # what the gateway compares
     assert token.encode() not in stored
     # The source now has a page token, so nothing that changes from here on is missed.
     assert await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source)

@@ -1,6 +1,6 @@
 """Google Drive v3, asynchronously: the calls the indexer makes, with retries and typed errors.
 
-Every call goes through one `Executor` (shared.drive_http), which runs it off the event loop and
+Every call goes through one `Executor` (drive.http), which runs it off the event loop and
 retries throttling, 5xx answers and connection failures with backoff.
 """
 
@@ -15,11 +15,9 @@ from prometheus_client import Counter
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.access import Permission
-from shared.backoff import Backoff
-from shared.drive_budget import CallBudget, UserBudget
-from shared.drive_download import CappedDownload, DriveFileTooLarge
-from shared.drive_errors import (
+from drive.budget import CallBudget, UserBudget
+from drive.download import CappedDownload, DriveFileTooLarge
+from drive.errors import (
     DRIVE_ERRORS,
     DriveError,
     DriveExportTooLarge,
@@ -29,8 +27,8 @@ from shared.drive_errors import (
     DriveUnauthorized,
     DriveUnavailable,
 )
-from shared.drive_http import Budget, Executor, HttpFactory, http_factory, load_credentials
-from shared.drive_models import (
+from drive.http import Budget, Executor, HttpFactory, http_factory, load_credentials
+from drive.models import (
     CHANGE_FIELDS,
     FILE_FIELDS,
     PERMISSION_FIELDS,
@@ -42,6 +40,8 @@ from shared.drive_models import (
     SharedDrive,
     permissions_from_api,
 )
+from shared.access import Permission
+from shared.backoff import Backoff
 
 __all__ = [
     "FILE_FIELDS",
@@ -78,7 +78,7 @@ class DriveSettings(BaseSettings):
     drive_max_backoff_seconds: float = Field(default=32.0, gt=0)
     drive_timeout_seconds: float = Field(default=60.0, gt=0)
     # Google's published Drive quotas: 12,000 queries per minute per project and per user. All
-    # replicas share them (shared.drive_budget); 0 turns a budget off.
+    # replicas share them (drive.budget); 0 turns a budget off.
     drive_calls_per_minute: int = Field(default=12_000, ge=0)
     drive_calls_per_minute_per_user: int = Field(default=12_000, ge=0)
 

@@ -37,7 +37,7 @@ class DirectoryMember(Protocol):
 
 
 class Directory(Protocol):
-    """The Directory API calls the sync makes (shared.directory.DirectoryClient implements them)."""
+    """The Directory API calls the sync makes (drive.directory.DirectoryClient implements them)."""
 
     async def list_groups(self) -> Sequence[DirectoryGroup]: ...
 

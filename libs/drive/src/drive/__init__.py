@@ -1,0 +1,1 @@
+"""Google Drive for Drive Index: the Drive and Directory clients, and the sources they read."""

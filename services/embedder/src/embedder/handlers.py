@@ -225,16 +225,4 @@ def document_row(event: DocFetched) -> DocumentRow:
     meta = event.metadata
     if meta is None:
         raise PermanentError(f"the {event.action} event carries no metadata")
-    return DocumentRow(
-        file_id=event.file_id,
-        source_id=event.source_id,
-        version=event.version,
-        fetched_at=event.fetched_at,
-        name=meta.name,
-        mime_type=meta.mime_type,
-        web_view_link=meta.web_view_link,
-        parents=list(meta.parents),
-        drive_id=meta.drive_id,
-        modified_time=meta.modified_time,
-        size_bytes=meta.size,
-    )
+    return DocumentRow(event.file_id, event.source_id, event.version, event.fetched_at, meta)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embedder.chunking import Chunk
-from shared.events import Event
+from shared.events import Event, FileMetadata
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,8 @@ class DocumentRow:
     source_id: str
     version: int
     fetched_at: datetime
-    name: str
-    mime_type: str
-    web_view_link: str | None = None
-    parents: list[str] = field(default_factory=list)
-    drive_id: str | None = None
-    modified_time: datetime | None = None
-    size_bytes: int | None = None
+    # Name, type, link, parents, drive, modified time and size, as the event carried them.
+    metadata: FileMetadata
     content_hash: str | None = None
     skip_reason: str | None = None
     embedding_model: str | None = None

@@ -89,18 +89,19 @@ _CHUNK_COLUMNS = ["file_id", "position", "heading", "text", "token_count", "mode
 
 
 def _metadata_args(row: DocumentRow) -> tuple[object, ...]:
+    meta = row.metadata
     return (
         row.file_id,
         row.source_id,
         row.version,
         row.fetched_at,
-        row.name,
-        row.mime_type,
-        row.web_view_link,
-        row.parents,
-        row.drive_id,
-        row.modified_time,
-        row.size_bytes,
+        meta.name,
+        meta.mime_type,
+        meta.web_view_link,
+        list(meta.parents),
+        meta.drive_id,
+        meta.modified_time,
+        meta.size,
     )
 
 

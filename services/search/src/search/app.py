@@ -1,4 +1,4 @@
-"""Build the search app: its pool, its embedder, who it believes, and the API and the page."""
+"""The search service's composition root: settings and ports in, an aiohttp app out."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from search.adapters.apikeys import PostgresApiKeys
 from search.adapters.directory import PostgresDirectory
 from search.adapters.index import PostgresIndex
 from search.authenticate import GATE, Authenticator, Gate, require_identity
+from search.ports import ApiKeyStore, GroupDirectory, SearchIndex
 from search.proxies import TrustedProxies, parse_networks
 from search.ratelimit import RateLimiter
 from search.service import Searcher
@@ -28,19 +29,33 @@ PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics"})
 
 @dataclass(frozen=True)
 class Deps:
-    """Ports a caller may supply instead of the configured ones (tests pass a small embedder)."""
+    """Ports to use instead of the ones the settings describe (tests pass fakes and a small embedder)."""
 
     embedder: Embedder | None = None
+    index: SearchIndex | None = None
+    directory: GroupDirectory | None = None
+    api_keys: ApiKeyStore | None = None
+
+    @property
+    def needs_database(self) -> bool:
+        """Whether some port is left to PostgreSQL, so the app must open (and /readyz check) a pool."""
+        return self.index is None or self.directory is None or self.api_keys is None
 
 
 def create_app(settings: SearchSettings, deps: Deps | None = None) -> web.Application:
-    """Make the search app."""
+    """Make the search app.
+
+    Without ports given it cannot start until the database answers, so a restart loop shows the
+    outage; with every port given it opens no database at all.
+    """
+    deps = deps or Deps()
     app = service_app(settings, "search")
     app.middlewares.append(json_errors)
     app.middlewares.append(require_identity(PUBLIC_PATHS))
     app[handlers.LOG_QUERIES] = settings.log_queries
-    app.cleanup_ctx.append(database(settings.database_url))
-    app.cleanup_ctx.append(_ports(settings, (deps or Deps()).embedder))
+    if deps.needs_database:
+        app.cleanup_ctx.append(database(settings.database_url))
+    app.cleanup_ctx.append(_ports(settings, deps))
     app.router.add_get("/", handlers.page)
     app.router.add_get("/whoami", handlers.whoami)
     app.router.add_get("/search", handlers.search_get)
@@ -48,30 +63,34 @@ def create_app(settings: SearchSettings, deps: Deps | None = None) -> web.Applic
     return app
 
 
-def _ports(settings: SearchSettings, given: Embedder | None) -> CleanupContext:
-    """Build the searcher and the gate once the pool is open; own what they hold until shutdown."""
+def _ports(settings: SearchSettings, deps: Deps) -> CleanupContext:
+    """Build the searcher and the gate from the ports given, else PostgreSQL's; own what they hold."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            embedder = given or await _load_embedder(settings)
-            if given is None:
+            embedder = deps.embedder or await _load_embedder(settings)
+            if deps.embedder is None:
                 stack.push_async_callback(embedder.close)
-            pool = app[POOL]
-            index = PostgresIndex(
-                pool,
-                model=embedder.model_name,
-                dimensions=embedder.dimensions,
-                candidates=settings.search_candidates,
-                rrf_k=settings.search_rrf_k,
-                min_similarity=settings.search_min_similarity,
-            )
+            index = deps.index or _postgres_index(app, embedder, settings)
+            directory = deps.directory or PostgresDirectory(app[POOL])
+            api_keys = deps.api_keys or PostgresApiKeys(app[POOL])
             limiter = RateLimiter(settings.search_rate_limit_per_minute, settings.search_rate_limit_burst)
             app[handlers.SEARCHER] = Searcher(index, embedder, limiter, settings.search_max_concurrent_embeds)
-            authenticator = await _authenticator(settings, PostgresApiKeys(pool), stack)
-            app[GATE] = Gate(authenticator, PostgresDirectory(pool))
+            app[GATE] = Gate(await _authenticator(settings, api_keys, stack), directory)
             yield
 
     return context
+
+
+def _postgres_index(app: web.Application, embedder: Embedder, settings: SearchSettings) -> PostgresIndex:
+    return PostgresIndex(
+        app[POOL],
+        model=embedder.model_name,
+        dimensions=embedder.dimensions,
+        candidates=settings.search_candidates,
+        rrf_k=settings.search_rrf_k,
+        min_similarity=settings.search_min_similarity,
+    )
 
 
 async def _load_embedder(settings: SearchSettings) -> Embedder:
@@ -84,7 +103,7 @@ async def _load_embedder(settings: SearchSettings) -> Embedder:
 
 
 async def _authenticator(
-    settings: SearchSettings, api_keys: PostgresApiKeys, stack: AsyncExitStack
+    settings: SearchSettings, api_keys: ApiKeyStore, stack: AsyncExitStack
 ) -> Authenticator:
     oidc = iap = None
     if settings.search_oidc_issuer and settings.search_oidc_audience and settings.search_oidc_jwks_url:

@@ -27,6 +27,11 @@ class Hit:
     heading: str | None
 
 
+def open_link(file_id: str) -> str:
+    """The Drive address that opens any file: the link of a hit whose file came without webViewLink."""
+    return f"https://drive.google.com/open?id={file_id}"
+
+
 class SearchIndex(Protocol):
     """Ranked files for a query, among those readable by any of `principals` only."""
 

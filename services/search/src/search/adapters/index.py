@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from embeddings import Vector
-from search.ports import Hit
+from search.ports import Hit, open_link
 from search.query import SearchQuery
 from shared.mime import FOLDER
 
@@ -134,5 +134,5 @@ class PostgresIndex:
 
 def _hit(row: asyncpg.Record) -> Hit:
     values = dict(row)
-    values["link"] = values["link"] or f"https://drive.google.com/open?id={values['file_id']}"
+    values["link"] = values["link"] or open_link(values["file_id"])
     return Hit(**values)

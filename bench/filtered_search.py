@@ -23,10 +23,11 @@ from acl_corpus import CALLERS, EVERYONE, Caller
 from plans import explain, summarize
 
 from devstack import servers, stack
+from drive_index_cli import checks
 from search.adapters.index import PostgresIndex
 from search.query import SearchQuery
 from search.settings import SearchSettings
-from shared import checks, db
+from shared import db
 
 BENCH = Path(__file__).resolve().parent
 ACCESS_JOIN = "JOIN file_access a ON a.file_id = d.file_id AND a.readers && $11::text[]"

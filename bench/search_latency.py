@@ -36,8 +36,9 @@ import permission_report
 from corpus import TOPICS
 
 from devstack import servers, stack
+from drive_index_cli import checks
 from embeddings.local import LocalEmbedder
-from shared import checks, db
+from shared import db
 
 
 def percentiles(samples: list[float]) -> str:

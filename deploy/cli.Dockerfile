@@ -12,9 +12,10 @@ ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --no-cache-dir --upgrade pip
 COPY libs/shared /src/libs/shared
 COPY libs/drive /src/libs/drive
+COPY libs/cli /src/libs/cli
 # The CLI embeds nothing (`drive-index search` asks the search service): no model, no Cohere SDK.
-# Both paths in one call, so pip takes drive-index-shared from here rather than from an index.
-RUN pip install --no-cache-dir /src/libs/shared /src/libs/drive
+# Every path in one call, so pip takes the drive-index-* libraries from here rather than from an index.
+RUN pip install --no-cache-dir /src/libs/shared /src/libs/drive /src/libs/cli
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 app \

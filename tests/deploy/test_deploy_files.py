@@ -24,6 +24,7 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 import drive
+import drive_index_cli
 import shared
 from tests.deploy.tools import CHART, ENVIRONMENTS, ROOT, compose, of_kind, rendered, validate
 
@@ -42,14 +43,14 @@ ASSIGNMENT = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=")
 
 
 def settings_classes() -> Iterator[type[BaseSettings]]:
-    """Every settings class in libs/shared, libs/drive and the four services."""
-    for library in (shared, drive):
+    """Every settings class in libs/shared, libs/drive, libs/cli and the four services."""
+    for library in (shared, drive, drive_index_cli):
         for module in pkgutil.walk_packages(library.__path__, f"{library.__name__}."):
             if not module.name.endswith("__main__"):
                 importlib.import_module(module.name)
     for package, _ in SERVICES.values():
         importlib.import_module(f"{package}.settings")
-    roots = {"shared", "drive", *(package for package, _ in SERVICES.values())}
+    roots = {"shared", "drive", "drive_index_cli", *(package for package, _ in SERVICES.values())}
     pending = list(BaseSettings.__subclasses__())
     while pending:
         cls = pending.pop()
@@ -78,8 +79,8 @@ def settings_names() -> frozenset[str]:
 
 @cache
 def read_by_tools() -> frozenset[str]:
-    """Variables the CLI and `make dev` read directly rather than through a settings class."""
-    sources = [*(ROOT / "libs" / "shared" / "src").rglob("*.py"), *(ROOT / "dev" / "src").rglob("*.py")]
+    """Variables the libraries (the CLI among them) and `make dev` read directly, not through settings."""
+    sources = [*(ROOT / "libs").glob("*/src/**/*.py"), *(ROOT / "dev" / "src").rglob("*.py")]
     return frozenset(
         name for path in sources for name in re.findall(r"environ\.get\(\"([A-Z0-9_]+)\"", path.read_text())
     )
@@ -148,6 +149,13 @@ def test_dockerfile_builds_a_non_root_service_image(directory: str) -> None:
         assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
 
 
+def drive_index_libraries(pyproject: Path) -> set[str]:
+    """The libraries under libs/ a package depends on, by directory (`drive-index-drive` -> `drive`)."""
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    names = {re.split(r"[\[<>=;\s]", dependency, maxsplit=1)[0] for dependency in dependencies}
+    return {name.removeprefix("drive-index-") for name in names if name.startswith("drive-index-")}
+
+
 def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
     text = (ROOT / "deploy" / "cli.Dockerfile").read_text()
     assert "COPY db/migrations /app/db/migrations" in text
@@ -155,17 +163,13 @@ def test_cli_image_carries_the_migrations_compose_and_the_chart_apply() -> None:
     assert re.search(r"^USER [1-9]\d*", text, re.M)
     for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
         assert (ROOT / source).exists(), f"{source} is copied but not in the repository"
+    [install] = re.findall(r"^RUN pip install --no-cache-dir (/src/.*)$", text, re.M)
+    libraries = {"cli", *drive_index_libraries(ROOT / "libs" / "cli" / "pyproject.toml")}
+    assert set(install.split()) == {f"/src/libs/{lib}" for lib in libraries}, "one pip call, every library"
     services = compose_services()
     assert services["migrate"]["command"] == ["migrate", "--dir", "/app/db/migrations"]
     job = of_kind(rendered("values-dev.yaml"), "Job")["drive-index-migrate"]["spec"]["template"]["spec"]
     assert job["initContainers"][0]["args"] == ["migrate", "--dir", "/app/db/migrations"]
-
-
-def drive_index_libraries(pyproject: Path) -> set[str]:
-    """The libraries under libs/ a package depends on, by directory (`drive-index-drive` -> `drive`)."""
-    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    names = {re.split(r"[\[<>=;\s]", dependency, maxsplit=1)[0] for dependency in dependencies}
-    return {name.removeprefix("drive-index-") for name in names if name.startswith("drive-index-")}
 
 
 @pytest.mark.parametrize("directory", SERVICES)

@@ -18,7 +18,7 @@ import pytest
 
 from devstack.stack import Stack
 from drive_emulator.client import EmulatorControl
-from shared import checks
+from drive_index_cli import checks
 from tests.e2e.conftest import drive_index
 from tests.polling import wait_until
 

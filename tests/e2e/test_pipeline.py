@@ -9,7 +9,7 @@ import pytest
 
 from devstack.stack import Stack
 from drive_emulator.client import EmulatorControl
-from shared import checks
+from drive_index_cli import checks
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -26,7 +26,7 @@ from devstack.stack import Stack
 from drive_emulator import EmulatorControl, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, DOMAIN, EXPECTED, owner, reader
-from shared import checks
+from drive_index_cli import checks
 from tests.e2e.conftest import drive_index
 from tests.polling import wait_until
 

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from devstack.stack import SERVICES, Stack
 from drive_emulator.client import EmulatorControl
 from drive_emulator.store import DEFAULT_OWNER
-from shared import checks
+from drive_index_cli import checks
 from tests.faults import dlq
 from tests.polling import wait_until
 

@@ -131,7 +131,7 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the operator CLI, `drive-index ARGS`, with `env` added to this process's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
+        [sys.executable, "-m", "drive_index_cli", *args],
         env={**os.environ, **env},
         capture_output=capture,
         text=True,

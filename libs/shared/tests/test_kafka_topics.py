@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from aiokafka.errors import InvalidReplicationFactorError
 
-from shared import checks, commands, kafka, topics
+from shared import kafka, topics
 from shared.kafka import TopicState
 
 
@@ -46,29 +45,6 @@ async def test_existing_topics_are_left_alone_and_their_shortfall_reported(kafka
         "replication factor 1 < 3",
         "min.insync.replicas 1 < 2",
     ]
-
-
-async def test_drive_index_topics_uses_the_settings_and_fails_on_a_shortfall(
-    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    for name, value in {
-        "DATABASE_URL": "postgresql://unused/db",
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "KAFKA_TOPIC_PREFIX": prefix,
-        "KAFKA_PARTITIONS": "2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    assert await commands.topics_command(argparse.Namespace(partitions=None)) == 0
-    table = capsys.readouterr().out
-    assert f"{prefix}drive.changed.dlq" in table
-    rows = [line.split() for line in table.splitlines() if line.startswith(prefix)]
-    assert [row[1:4] for row in rows] == [["2", "1", "1"]] * 6
-
-    monkeypatch.setenv("KAFKA_PARTITIONS", "6")
-    with pytest.raises(checks.CheckFailedError, match="left as they are"):
-        await commands.topics_command(argparse.Namespace(partitions=None))
-    assert "partitions 2 < 6" in capsys.readouterr().out
 
 
 def test_a_topic_the_broker_refuses_raises_its_error() -> None:

@@ -14,7 +14,7 @@ from drive import source_admin, watch
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, ENG, SampleDomain
-from shared import source_commands
+from drive_index_cli.sources import sources_command
 from shared.settings import SettingsError
 
 ADMIN = f"admin@{DOMAIN}"
@@ -61,7 +61,7 @@ def env(
 
 
 async def sync() -> None:
-    assert await source_commands.sources_command(argparse.Namespace(action="sync")) == 0
+    assert await sources_command(argparse.Namespace(action="sync")) == 0
 
 
 @pytest.mark.usefixtures("env")

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from drive_emulator import EmulatorControl, EmulatorServer
-from shared import commands, status
+from drive_index_cli import passes, status
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ async def test_reconcile_dry_run_lists_only_files_drive_confirms_gone(
     for file_id in (kept["id"], binned["id"], "vanished-1"):
         await index(pool, source, file_id)
     args = argparse.Namespace(source=source, dry_run=True, force=False, max_delete_share=0.1)
-    assert await commands.reconcile_command(args) == 0
+    assert await passes.reconcile_command(args) == 0
     out = capsys.readouterr().out
     assert "gone from Drive (would delete): 2" in out
     assert "refused: would delete 2 of 3 indexed files" in out

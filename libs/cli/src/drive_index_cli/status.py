@@ -7,10 +7,13 @@ retried, or a deletion, without knowing the schema.
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
 import asyncpg
+
+from drive_index_cli.connections import open_pool
 
 # (what the row means, table); tables that a database not yet migrated lacks are passed over.
 SOURCES = (
@@ -19,6 +22,12 @@ SOURCES = (
     ("failing", "fetch_failures"),
     ("deleted", "tombstones"),
 )
+
+
+async def status_command(args: argparse.Namespace) -> int:
+    async with open_pool() as pool, pool.acquire() as connection:
+        print(render(args.file_id, await file_status(connection, args.file_id)))
+    return 0
 
 
 async def file_status(connection: asyncpg.Connection, file_id: str) -> dict[str, dict[str, Any] | None]:

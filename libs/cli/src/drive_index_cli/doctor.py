@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared import checks, db, topics
+from drive_index_cli import checks
+from shared import db, topics
 from shared.settings import CommonSettings, SettingsError, load
 
 # Google sends nothing while nothing changes; a long silence on an active channel still deserves a look.
 QUIET_WEBHOOKS = timedelta(hours=6)
 
 
-async def run(args: argparse.Namespace) -> int:
+async def doctor_command(args: argparse.Namespace) -> int:
     failures = 0
     print("settings:")
     try:

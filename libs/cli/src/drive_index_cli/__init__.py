@@ -1,0 +1,1 @@
+"""`drive-index`, the operator's command line: the runbook of a Drive Index deployment."""

@@ -74,30 +74,35 @@ def start_signin_proxy(exits: ExitStack, logs: Path, search: str, users: list[st
     )
 
 
+def start_backing(exits: ExitStack, logs: Path, emulated: bool) -> dict[str, str]:
+    """Start PostgreSQL, the broker and Drive (unless a real one is configured); the services' env."""
+    # The emulator keeps its files in memory, so an index kept from its last run would hold a
+    # change cursor it no longer knows: with the emulator, the index starts empty every time.
+    kept = "a fresh index for the emulated Drive" if emulated else "the index is kept between runs"
+    step(f"starting PostgreSQL 18 + pgvector (in .devdata/pg; {kept})")
+    server = exits.enter_context(stack.postgres(DATA / "pg"))
+    dsn, applied = stack.database(server.get_uri(), "drive_index", fresh=emulated)
+    print(f"    migrations applied: {applied or 'none pending'}")
+
+    step(f"starting the Kafka-protocol broker (Tansu) on :{KAFKA_PORT}")
+    bootstrap = exits.enter_context(stack.broker(KAFKA_PORT, logs / "tansu.log"))
+    return stack.service_env(
+        dsn,
+        bootstrap,
+        emulator=start_drive(exits, logs, emulated),
+        # The sign-in proxy (and curl on this machine) may say who the caller is.
+        SEARCH_TRUSTED_PROXIES=os.environ.get("SEARCH_TRUSTED_PROXIES", "127.0.0.1/32"),
+    )
+
+
 def run() -> None:
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as exits:
-        # The emulator keeps its files in memory, so an index kept from its last run would hold a
-        # change cursor it no longer knows: with the emulator, the index starts empty every time.
         emulated = not (
             os.environ.get("DRIVE_API_ENDPOINT") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
         )
-        kept = "a fresh index for the emulated Drive" if emulated else "the index is kept between runs"
-        step(f"starting PostgreSQL 18 + pgvector (in .devdata/pg; {kept})")
-        server = exits.enter_context(stack.postgres(DATA / "pg"))
-        dsn, applied = stack.database(server.get_uri(), "drive_index", fresh=emulated)
-        print(f"    migrations applied: {applied or 'none pending'}")
-
-        step(f"starting the Kafka-protocol broker (Tansu) on :{KAFKA_PORT}")
-        bootstrap = exits.enter_context(stack.broker(KAFKA_PORT, logs / "tansu.log"))
-        env = stack.service_env(
-            dsn,
-            bootstrap,
-            emulator=start_drive(exits, logs, emulated),
-            # The sign-in proxy (and curl on this machine) may say who the caller is.
-            SEARCH_TRUSTED_PROXIES=os.environ.get("SEARCH_TRUSTED_PROXIES", "127.0.0.1/32"),
-        )
+        env = start_backing(exits, logs, emulated)
         step("starting the four services (the first start loads the embedding model)")
         services = exits.enter_context(
             stack.running(

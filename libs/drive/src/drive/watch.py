@@ -88,31 +88,16 @@ async def start(
 ) -> Channel:
     """Register a new channel for `address`, then stop the source's channels that point elsewhere."""
     page_token = await ensure_source(pool, drive, source_id)
-    channel_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + min(ttl, MAX_TTL) * (1 - random.uniform(0, EXPIRY_SPREAD))
-    # The row exists before Drive is asked, because Drive sends the `sync` message at once.
-    await pool.execute(
-        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        channel_id,
-        source_id,
-        token_digest(token),
-        address,
-        expires_at,
-    )
-    try:
-        opened = await drive_of(drive, source_id).watch_changes(
-            page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
-        )
-    except BaseException:
-        await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
-        raise
-    expires_at = opened.expiration or expires_at  # Drive may grant less than was asked
-    await pool.execute(
-        "UPDATE watch_channels SET resource_id = $2, expires_at = $3 WHERE id = $1",
-        channel_id,
-        opened.resource_id,
-        expires_at,
+    channel_id = str(uuid.uuid4())
+    asked = datetime.now(UTC) + min(ttl, MAX_TTL) * (1 - random.uniform(0, EXPIRY_SPREAD))
+    expires_at = await _open(
+        pool,
+        drive_of(drive, source_id),
+        source_id=source_id,
+        channel_id=channel_id,
+        address=address,
+        page_token=page_token,
+        expires_at=asked,
     )
     log.info(
         "channel.started",
@@ -125,6 +110,45 @@ async def start(
         if old.id != channel_id and old.address != address:
             await stop(pool, drive, old)
     return await get(pool, channel_id)  # type: ignore[return-value]  # it was just inserted
+
+
+async def _open(
+    pool: asyncpg.Pool,
+    drive: WatchingDrive,
+    *,
+    source_id: str,
+    channel_id: str,
+    address: str,
+    page_token: str,
+    expires_at: datetime,
+) -> datetime:
+    """Record the channel, then ask Drive to open it; return when Drive says it expires."""
+    token = secrets.token_urlsafe(32)
+    # The row exists before Drive is asked, because Drive sends the `sync` message at once.
+    await pool.execute(
+        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        channel_id,
+        source_id,
+        token_digest(token),
+        address,
+        expires_at,
+    )
+    try:
+        opened = await drive.watch_changes(
+            page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
+        )
+    except BaseException:
+        await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
+        raise
+    expires_at = opened.expiration or expires_at  # Drive may grant less than was asked
+    await pool.execute(
+        "UPDATE watch_channels SET resource_id = $2, expires_at = $3 WHERE id = $1",
+        channel_id,
+        opened.resource_id,
+        expires_at,
+    )
+    return expires_at
 
 
 async def stop(pool: asyncpg.Pool, drive: Drives, channel: Channel) -> None:

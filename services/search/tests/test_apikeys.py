@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import apikeys, checks, cli, commands
+from drive_index_cli import checks, cli, searching
+from shared import apikeys
 
 TEXT = "Payroll export for March."
 QUERY = {"q": "payroll export", "k": "50"}
@@ -153,12 +154,12 @@ async def test_the_search_cli_sends_its_key_and_explains_a_401(
     args = argparse.Namespace(query="payroll export", k=5, url=str(client.make_url("")))
     monkeypatch.delenv("DRIVE_INDEX_API_KEY", raising=False)
     with pytest.raises(checks.CheckFailedError) as refused:  # the CLI prints it and exits 1
-        await commands.search_command(args)
+        await searching.search_command(args)
     assert "DRIVE_INDEX_API_KEY is not set" in str(refused.value)
     assert "drive-index apikey create" in str(refused.value)
 
     _, token = await apikeys.create(pool, payroll)
     monkeypatch.setenv("DRIVE_INDEX_API_KEY", token)
-    assert await commands.search_command(args) == 0
+    assert await searching.search_command(args) == 0
     out = capsys.readouterr().out
     assert "Payroll" in out

@@ -10,6 +10,8 @@ import pytest
 from drive_index_cli import checks, cli, searching
 from shared import apikeys
 
+from .conftest import ON_BOTH
+
 TEXT = "Payroll export for March."
 QUERY = {"q": "payroll export", "k": "50"}
 
@@ -88,19 +90,21 @@ async def test_wrong_revoked_and_expired_keys_are_refused(pool, domain: str) -> 
         await apikeys.create(pool, "not-an-address")
 
 
-async def test_search_with_a_key_sees_what_its_account_may_read(make_client, pool, corpus, payroll) -> None:
+async def test_search_with_a_key_sees_what_its_account_may_read(
+    make_client, api_keys, corpus, payroll
+) -> None:
     client = await make_client(headers={})
-    key, token = await apikeys.create(pool, payroll)
+    key_id, token = await api_keys.create(payroll)
     assert await found(client, corpus, token) == (200, ["payroll", "public-notes"])
     whoami = await (await client.get("/whoami", headers={"Authorization": f"Bearer {token}"})).json()
     assert (whoami["email"], whoami["authenticated_by"]) == (payroll, "api-key")
 
     tampered = token[:-2] + ("xx" if not token.endswith("xx") else "yy")
     assert await found(client, corpus, tampered) == (401, [])
-    await apikeys.revoke(pool, key.id)
+    await api_keys.revoke(key_id)
     assert await found(client, corpus, token) == (401, [])
 
-    _, expired = await apikeys.create(pool, payroll, expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    _, expired = await api_keys.create(payroll, expires_at=datetime.now(UTC) - timedelta(minutes=1))
     response = await client.get("/search", params=QUERY, headers={"Authorization": f"Bearer {expired}"})
     assert response.status == 401
     body = await response.json()
@@ -146,9 +150,9 @@ def test_the_cli_creates_lists_and_revokes_keys(postgres_dsn, monkeypatch, capsy
     assert "--expires" in capsys.readouterr().err
 
 
-@pytest.mark.usefixtures("corpus")
+@ON_BOTH  # on PostgreSQL too: keys made as the CLI makes them, checked by the real adapter
 async def test_the_search_cli_sends_its_key_and_explains_a_401(
-    make_client, pool, payroll, monkeypatch, capsys
+    make_client, api_keys, payroll, monkeypatch, capsys
 ) -> None:
     client = await make_client(headers={})
     args = argparse.Namespace(query="payroll export", k=5, url=str(client.make_url("")))
@@ -158,7 +162,7 @@ async def test_the_search_cli_sends_its_key_and_explains_a_401(
     assert "DRIVE_INDEX_API_KEY is not set" in str(refused.value)
     assert "drive-index apikey create" in str(refused.value)
 
-    _, token = await apikeys.create(pool, payroll)
+    _, token = await api_keys.create(payroll)
     monkeypatch.setenv("DRIVE_INDEX_API_KEY", token)
     assert await searching.search_command(args) == 0
     out = capsys.readouterr().out

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from search.app import Deps
+
+from .conftest import ON_POSTGRES
+from .fakes import FakeApiKeys, FakeDirectory, FakeIndex
+
 
 async def test_the_page_is_served_with_a_search_form(client) -> None:
     response = await client.get("/")
@@ -27,7 +32,22 @@ async def test_the_page_and_probes_need_no_identity_but_nothing_else_is_open(mak
     assert (await missing.json())["error"] == "not found"
 
 
+@ON_POSTGRES
 async def test_ready_once_the_database_answers(client) -> None:
     response = await client.get("/readyz")
     assert response.status == 200
     assert (await response.json())["checks"] == {"database": "ok"}
+
+
+async def test_given_every_port_no_database_is_opened_or_checked(client) -> None:
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"ready": True, "checks": {}}
+
+
+def test_the_database_is_opened_while_any_port_is_left_to_it() -> None:
+    index, directory, api_keys = FakeIndex(), FakeDirectory(), FakeApiKeys()
+    assert Deps().needs_database
+    assert Deps(index=index, directory=directory).needs_database
+    assert Deps(directory=directory, api_keys=api_keys).needs_database
+    assert not Deps(index=index, directory=directory, api_keys=api_keys).needs_database

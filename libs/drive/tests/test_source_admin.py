@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from devstack.fakes import RecordingPublisher
 from drive import discovery, source_admin, watch
 from drive.client import DriveSettings
 from drive.clients import DriveClients
@@ -19,15 +20,7 @@ from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, SampleDomain
 from shared import topics
-from shared.events import DocFetched, Event, FetchAction
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, Event]] = []
-
-    async def publish(self, topic: str, key: str, event: Event) -> None:
-        self.events.append((topic, key, event))
+from shared.events import DocFetched, FetchAction
 
 
 def user() -> str:
@@ -69,12 +62,12 @@ async def test_add_list_remove(pool: asyncpg.Pool) -> None:
 
     publisher = RecordingPublisher()
     assert await source_admin.remove(pool, object(), publisher, source_id) == 3  # type: ignore[arg-type]
-    removals = [e for _, _, e in publisher.events if isinstance(e, DocFetched)]
+    removals = publisher.of(DocFetched)
     assert sorted(e.file_id for e in removals) == sorted(files)
     assert {(e.source_id, e.action, e.version) for e in removals} == {
         (source_id, FetchAction.DELETE, source_admin.REMOVED)
     }
-    assert {topic for topic, _, _ in publisher.events} == {topics.DOC_FETCHED}
+    assert {e.topic for e in publisher.events} == {topics.DOC_FETCHED}
     assert source_id not in await source_admin.active(pool)
     assert other in await source_admin.active(pool)
     removed = [s.id for s in await source_admin.statuses(pool, include_removed=True) if s.removed_at]

@@ -21,8 +21,11 @@ from shared.events import DriveChanged
 QUICK = Backoff(FOREVER, base_seconds=0.01, max_seconds=0.05)
 
 
-def _event(source: str, **fields: Any) -> DriveChanged:
-    return DriveChanged(source_id=source, resource_state="change", received_at=datetime.now(UTC), **fields)
+def _event(name: str, **fields: Any) -> DriveChanged:
+    """An event of source `src` (one key, so one partition: the tests rely on their order) named `name`."""
+    return DriveChanged(
+        source_id="src", request_id=name, resource_state="change", received_at=datetime.now(UTC), **fields
+    )
 
 
 def _consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
@@ -104,20 +107,20 @@ async def test_only_bad_messages_go_to_the_dlq_with_error_and_attempt_headers(
     ]
     for value in sends:
         await publisher.send(topic, b"src", value)
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("permanent"))
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("good"))
+    await publisher.publish(_event("permanent"))
+    await publisher.publish(_event("good"))
 
     handled: list[str] = []
     attempts = {"permanent": 0}
     done = asyncio.Event()
 
     async def handler(event: DriveChanged) -> None:
-        if event.source_id == "permanent":
+        if event.request_id == "permanent":
             attempts["permanent"] += 1
             if attempts["permanent"] < 3:
                 raise RetriableError("a dependency blinked first")
             raise PermanentError("cannot ever work")
-        handled.append(event.source_id)
+        handled.append(event.request_id or "")
         done.set()
 
     consumer = _consumer(kafka_bootstrap, topic, f"{topics_created}g")
@@ -146,8 +149,8 @@ async def test_an_outage_longer_than_the_old_attempt_limit_is_waited_out_not_dea
     kafka_bootstrap: str, topics_created: str, publisher: kafka.Publisher
 ) -> None:
     topic = topics.with_prefix(topics_created, topics.DRIVE_CHANGED)
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("during-outage"))
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("after"))
+    await publisher.publish(_event("during-outage"))
+    await publisher.publish(_event("after"))
     # Retriable, unknown (a driver's own error) and data-looking errors alike: none is the message's fault.
     failures: list[Exception] = [
         *(RetriableError("database down") for _ in range(6)),
@@ -160,11 +163,11 @@ async def test_an_outage_longer_than_the_old_attempt_limit_is_waited_out_not_dea
     done = asyncio.Event()
 
     async def handler(event: DriveChanged) -> None:
-        if event.source_id == "during-outage" and failures:
+        if event.request_id == "during-outage" and failures:
             retrying_seen.append(_sample("drive_index_consumer_retrying_seconds", topic) or 0.0)
             raise failures.pop(0)
-        handled.append(event.source_id)
-        if event.source_id == "after":
+        handled.append(event.request_id or "")
+        if event.request_id == "after":
             done.set()
 
     consumer = _consumer(kafka_bootstrap, topic, f"{topics_created}g")
@@ -199,16 +202,16 @@ async def _slow_then_fast(
 ) -> tuple[list[str], str]:
     """Run a loop whose first handling outlasts max_poll_interval; return what was handled."""
     topic = topics.with_prefix(topics_created, topics.DRIVE_CHANGED)
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("slow"))
-    await publisher.publish(topics.DRIVE_CHANGED, "src", _event("next"))
+    await publisher.publish(_event("slow"))
+    await publisher.publish(_event("next"))
     handled: list[str] = []
     done = asyncio.Event()
 
     async def handler(event: DriveChanged) -> None:
-        if event.source_id == "slow" and "slow" not in handled:
+        if event.request_id == "slow" and "slow" not in handled:
             await asyncio.sleep(MAX_POLL_INTERVAL_MS / 1000 * 2.5)
-        handled.append(event.source_id)
-        if event.source_id == "next":
+        handled.append(event.request_id or "")
+        if event.request_id == "next":
             done.set()
 
     consumer = AIOKafkaConsumer(

@@ -40,7 +40,7 @@ async def client(kafka_bootstrap: str, topics_created: str) -> AsyncIterator[Tes
     app.cleanup_ctx.extend(
         [
             web.kafka_publisher(settings),
-            web.consumer(settings, topics.DRIVE_CHANGED, "health", DriveChanged, _ignore),
+            web.consumer(settings, DriveChanged, "health", _ignore),
         ]
     )
     async with TestClient(TestServer(app)) as test_client:

@@ -25,7 +25,7 @@ async def test_process_span_continues_the_producers_trace(kafka_bootstrap: str, 
     await producer.start()
     event = DriveChanged(source_id="traced", resource_state="change", received_at=datetime.now(UTC))
     with tracer.start_as_current_span("webhook received") as root:
-        await kafka.Publisher(producer, topics_created).publish(topics.DRIVE_CHANGED, "traced", event)
+        await kafka.Publisher(producer, topics_created).publish(event)
     await producer.stop()
 
     handled = asyncio.Event()

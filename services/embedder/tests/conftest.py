@@ -10,10 +10,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from devstack.fakes import RecordingPublisher
 from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
 from embeddings import HashingEmbedder
-from shared.events import DocFetched, Event, FetchAction, FileMetadata
+from shared.events import DocFetched, FetchAction, FileMetadata
 
 # Deterministic vectors of MiniLM's size under a name of their own (no HNSW index is built for it).
 TEST_MODEL = "test-hash-384"
@@ -33,20 +34,6 @@ needs a doctor's note after three days.
 Keep every receipt. Travel is booked through the travel desk; economy class for flights under
 six hours. Claims are paid with the next salary.
 """
-
-
-@dataclass
-class RecordingPublisher:
-    """The Publisher port, keeping what was published instead of sending it."""
-
-    published: list[tuple[str, str, Event]] = field(default_factory=list)
-
-    async def publish(self, topic: str, key: str, event: Event) -> None:
-        self.published.append((topic, key, event))
-
-    @property
-    def events(self) -> list[Any]:
-        return [event for _, _, event in self.published]
 
 
 @dataclass

@@ -54,8 +54,8 @@ async def test_upsert_writes_the_document_and_its_embedded_chunks(harness: Harne
     assert np.allclose(first["embedding"], expected)
     assert "'welcom'" in first["tsv"]
 
-    [(topic, key, event)] = harness.publisher.published
-    assert (topic, key) == (topics.CHUNKS_EMBEDDED, file_id)
+    [event] = harness.publisher.events
+    assert (event.topic, event.key) == (topics.CHUNKS_EMBEDDED, file_id)
     assert isinstance(event, ChunksEmbedded)
     assert (event.version, event.action, event.chunk_count, event.model) == (
         7,
@@ -212,7 +212,7 @@ async def test_events_that_cannot_ever_work_raise_permanent_errors(harness: Harn
     with pytest.raises(PermanentError, match="neither text nor text_ref"):
         await harness.handle(harness.event(file_id, 1, text=None))
     assert await harness.document(file_id) is None
-    assert harness.publisher.published == []
+    assert harness.publisher.events == []
 
 
 async def test_the_store_itself_refuses_to_overwrite_a_newer_version(harness: Harness, file_id: str) -> None:

@@ -81,9 +81,7 @@ async def test_doc_fetched_becomes_chunks_in_pgvector_and_chunks_embedded(
     service: Any, publisher: kafka.Publisher, pool: asyncpg.Pool, kafka_bootstrap: str, topics_created: str
 ) -> None:
     file_id = f"file-{uuid.uuid4().hex[:12]}"
-    await publisher.publish(
-        topics.DOC_FETCHED, file_id, _event(file_id, "# Notes\n\nThe index follows Drive.")
-    )
+    await publisher.publish(_event(file_id, "# Notes\n\nThe index follows Drive."))
 
     [record] = await _read(kafka_bootstrap, topics.with_prefix(topics_created, topics.CHUNKS_EMBEDDED), 1)
     announced = ChunksEmbedded.model_validate_json(record.value)
@@ -101,9 +99,7 @@ async def test_an_event_that_cannot_be_indexed_goes_to_the_dead_letter_topic(
     service: Any, publisher: kafka.Publisher, kafka_bootstrap: str, topics_created: str
 ) -> None:
     file_id = f"file-{uuid.uuid4().hex[:12]}"
-    await publisher.publish(
-        topics.DOC_FETCHED, file_id, _event(file_id, "x", text_ref="missing", metadata=None)
-    )
+    await publisher.publish(_event(file_id, "x", text_ref="missing", metadata=None))
 
     dlq = topics.dead_letter(topics.with_prefix(topics_created, topics.DOC_FETCHED))
     [parked] = await _read(kafka_bootstrap, dlq, 1)
@@ -122,12 +118,12 @@ async def test_a_replayed_upsert_after_a_delete_does_not_resurrect_the_file(
     upsert = _event(file_id, "# Notes\n\nThis file is trashed later.")
     trash = _event(file_id, None, action=FetchAction.DELETE, version=2)
     doc_fetched = topics.with_prefix(topics_created, topics.DOC_FETCHED)
-    await publisher.publish(topics.DOC_FETCHED, file_id, upsert)
-    await publisher.publish(topics.DOC_FETCHED, file_id, trash)
+    await publisher.publish(upsert)
+    await publisher.publish(trash)
     # The upsert's exact bytes again, as a dead-letter replay or a zombie producer sends them;
     # then the trash once more, whose announcement shows the replay was handled before it.
     await publisher.send(doc_fetched, file_id.encode(), upsert.to_bytes())
-    await publisher.publish(topics.DOC_FETCHED, file_id, trash)
+    await publisher.publish(trash)
 
     records = await _read(kafka_bootstrap, topics.with_prefix(topics_created, topics.CHUNKS_EMBEDDED), 3)
     announced = [ChunksEmbedded.model_validate_json(r.value) for r in records]

@@ -99,7 +99,7 @@ class Pipeline:
     async def notify(self, state: str = "change") -> None:
         """Publish drive.changed for the source, as the gateway does."""
         event = DriveChanged(source_id=self.source_id, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
-        await self.publisher.publish(topics.DRIVE_CHANGED, self.source_id, event)
+        await self.publisher.publish(event)
 
     async def page_token(self) -> str | None:
         token: str | None = await self.pool.fetchval(

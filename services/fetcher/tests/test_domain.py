@@ -16,7 +16,7 @@ from drive import source_admin
 from drive_emulator import EmulatorControl, EmulatorServer, sample_domain
 from drive_emulator.auth import service_account_key
 from drive_emulator.sample_domain import ALICE, BOB, CAROL, DOMAIN, EXPECTED, SampleDomain, owner
-from shared import mime, topics
+from shared import mime
 from shared.events import DocFetched, DriveChanged, FetchAction
 
 from .conftest import DEADLINE_SECONDS, Pipeline, ServiceFactory
@@ -34,7 +34,7 @@ def drive_server() -> Iterator[EmulatorServer]:
 async def backfill(pipeline: Pipeline, source_id: str) -> None:
     await source_admin.add(pipeline.pool, source_id)
     event = DriveChanged(source_id=source_id, resource_state="backfill", received_at=datetime.now(UTC))
-    await pipeline.publisher.publish(topics.DRIVE_CHANGED, source_id, event)
+    await pipeline.publisher.publish(event)
 
 
 def shown(events: list[DocFetched]) -> set[tuple[str, str]]:

@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 
 from drive_emulator import EmulatorControl
-from shared import topics
 from shared.events import DocFetched, DriveChanged, FetchAction
 
 from .conftest import DEADLINE_SECONDS, Pipeline, ServiceFactory
@@ -22,7 +21,7 @@ KEPT = (FetchAction.UPSERT, FetchAction.METADATA, FetchAction.SKIPPED)
 async def read(pipeline: Pipeline, source_id: str, state: str) -> None:
     await source(pipeline.pool, source_id)
     event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
-    await pipeline.publisher.publish(topics.DRIVE_CHANGED, source_id, event)
+    await pipeline.publisher.publish(event)
 
 
 async def source(pool: asyncpg.Pool, source_id: str) -> None:

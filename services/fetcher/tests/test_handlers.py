@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from devstack.fakes import RecordingPublisher
 from drive.client import (
     DriveExportTooLarge,
     DriveForbidden,
@@ -23,7 +24,7 @@ from fetcher.ports import Indexed, SameDrive
 from fetcher.scope import Scope
 from shared import mime
 from shared.access import Permission
-from shared.events import DocFetched, DriveChanged, Event, FetchAction
+from shared.events import DocFetched, DriveChanged, FetchAction
 
 SOURCE = "src"
 
@@ -203,29 +204,14 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class FakePublisher:
-    """Record what was published; fail once `fail_after` events went out."""
+def FakePublisher(fail_after: int | None = None) -> RecordingPublisher:  # noqa: N802 - reads as the fake it makes
+    """Record what was published; refuse doc.fetched once `fail_after` of them went out."""
+    return RecordingPublisher(fail_after=fail_after, failing=DocFetched)
 
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.events: list[DocFetched] = []
-        self.queued: list[DriveChanged] = []  # drive.changed: the next page of a backfill
-        self.fail_after = fail_after
 
-    async def publish(self, topic: str, key: str, event: Event) -> None:
-        if topic == "drive.changed":
-            assert isinstance(event, DriveChanged)
-            assert key == event.source_id
-            self.queued.append(event)
-            return
-        assert topic == "doc.fetched"
-        assert isinstance(event, DocFetched)
-        assert key == event.file_id
-        if self.fail_after is not None and len(self.events) >= self.fail_after:
-            raise ConnectionError("broker gone")
-        self.events.append(event)
-
-    def by_file(self) -> dict[str, DocFetched]:
-        return {event.file_id: event for event in self.events}
+def by_file(publisher: RecordingPublisher) -> dict[str, DocFetched]:
+    """The last doc.fetched published for each file."""
+    return {event.file_id: event for event in publisher.of(DocFetched)}
 
 
 @pytest.fixture
@@ -244,9 +230,9 @@ async def _handle(
     drive: FakeDrive,
     store: FakeStore,
     state: str = "change",
-    publisher: FakePublisher | None = None,
+    publisher: RecordingPublisher | None = None,
     **options: Any,
-) -> FakePublisher:
+) -> RecordingPublisher:
     publisher = publisher or FakePublisher()
     event = DriveChanged(source_id=SOURCE, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
     await handle_drive_changed(
@@ -281,8 +267,8 @@ async def test_pages_of_changes_publish_each_file_once_and_move_the_cursor(
         drive.put(name, content=name.encode())
     drive.put("a", content=b"a2")  # two changes of one file: only the latest is fetched
     published = await _handle(drive, store, page_size=2)
-    assert sorted(published.by_file()) == list("abcde")
-    assert published.by_file()["a"].text == "a2"
+    assert sorted(by_file(published)) == list("abcde")
+    assert by_file(published)["a"].text == "a2"
     assert all(e.action == FetchAction.UPSERT for e in published.events)
     assert store.tokens[SOURCE] == "6"
 
@@ -300,7 +286,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
     drive.put("gone")
     drive.remove("gone")
     store.versions = {"gone": 7}
-    events = (await _handle(drive, store)).by_file()
+    events = by_file(await _handle(drive, store))
     assert events["binned"].action == FetchAction.DELETE
     assert events["binned"].version == 1
     assert events["gone"].action == FetchAction.DELETE
@@ -309,7 +295,7 @@ async def test_trashed_and_removed_files_are_deleted(drive: FakeDrive, store: Fa
 
 async def test_folders_publish_metadata_without_text(drive: FakeDrive, store: FakeStore) -> None:
     drive.put("dir", mime.FOLDER, name="Plans", parents=("root",))
-    event = (await _handle(drive, store)).by_file()["dir"]
+    event = by_file(await _handle(drive, store))["dir"]
     assert event.action == FetchAction.METADATA
     assert event.metadata is not None
     assert (event.metadata.name, event.metadata.parents, event.text) == ("Plans", ["root"], None)
@@ -336,7 +322,7 @@ async def test_files_that_cannot_become_text_are_skipped_with_a_reason(
     drive.put("broken", mime.PDF, content=b"%PDF-1.4 nonsense")
     drive.put("bigdoc", mime.DOCUMENT)
     drive.too_large.add("bigdoc")
-    reasons = {f: e.reason for f, e in (await _handle(drive, store)).by_file().items()}
+    reasons = {f: e.reason for f, e in by_file(await _handle(drive, store)).items()}
     assert reasons == {
         "photo": "unsupported type image/png",
         "huge": "too large: 15 MB exceeds the 10 MB limit",
@@ -350,7 +336,7 @@ async def test_files_that_cannot_become_text_are_skipped_with_a_reason(
 async def test_large_texts_travel_by_reference(drive: FakeDrive, store: FakeStore) -> None:
     drive.put("long", content=b"x" * 100)
     drive.put("short", content=b"y" * 10)
-    events = (await _handle(drive, store, limits=Limits(inline_text_limit=50))).by_file()
+    events = by_file(await _handle(drive, store, limits=Limits(inline_text_limit=50)))
     assert events["long"].text is None
     assert events["long"].text_ref == events["long"].content_hash
     assert store.texts[events["long"].content_hash or ""] == "x" * 100
@@ -367,7 +353,7 @@ async def test_cursor_stays_on_the_page_whose_events_were_not_all_published(
         await _handle(drive, store, publisher=FakePublisher(fail_after=3), page_size=2, max_concurrency=1)
     assert store.tokens[SOURCE] == "2"
     published = await _handle(drive, store, page_size=2)
-    assert sorted(published.by_file()) == ["c", "d"]
+    assert sorted(by_file(published)) == ["c", "d"]
 
 
 async def test_downloads_of_a_source_are_bounded(drive: FakeDrive, store: FakeStore) -> None:
@@ -384,19 +370,19 @@ async def test_backfill_goes_one_page_per_message_and_takes_a_cursor_first(drive
         drive.put(name)
     store.versions = {"b": 1}
     published = await _handle(drive, store, "backfill", page_size=2)
-    assert sorted(published.by_file()) == ["a"]
+    assert sorted(by_file(published)) == ["a"]
     assert store.tokens[SOURCE] == "5"
     # Each message handles one page and queues the next, behind whatever was queued meanwhile.
     pages = 1
-    while published.queued:
-        following = published.queued.pop()
+    while len(queued := published.of(DriveChanged)) >= pages:
+        following = queued[pages - 1]
         assert following.resource_state == "backfill"
         assert following.files_page_token
         await handle_drive_changed(
             following, drive=drive, store=store, publisher=published, options=Options(page_size=2)
         )
         pages += 1
-    assert (pages, sorted(published.by_file())) == (3, ["a", "c", "d", "e"])
+    assert (pages, sorted(by_file(published))) == (3, ["a", "c", "d", "e"])
     assert store.tokens[SOURCE] == "5"
 
 
@@ -404,7 +390,7 @@ async def test_reconcile_deletes_indexed_files_that_are_gone(drive: FakeDrive, s
     drive.put("kept")
     drive.put("binned", trashed=True)
     store.versions = {"kept": 1, "binned": 1, "vanished": 4}
-    events = (await _handle(drive, store, "reconcile", max_delete_share=1.0)).by_file()
+    events = by_file(await _handle(drive, store, "reconcile", max_delete_share=1.0))
     assert {f: (e.action, e.version) for f, e in events.items()} == {
         "binned": (FetchAction.DELETE, REMOVED),
         "vanished": (FetchAction.DELETE, REMOVED),
@@ -430,7 +416,7 @@ async def test_readers_are_stored_before_the_file_is_published(drive: FakeDrive,
     drive.put("doc", mime.DOCUMENT, content=b"# Plan", modified_time=MODIFIED)
     drive.permissions["doc"] = [ALICE, LINK_ONLY]
     published = await _handle(drive, store)
-    assert published.by_file()["doc"].action == FetchAction.UPSERT
+    assert by_file(published)["doc"].action == FetchAction.UPSERT
     assert store.access["doc"] == (1, ["user:alice@example.com"], None)
 
 
@@ -455,7 +441,7 @@ async def test_a_file_whose_permissions_cannot_be_read_is_indexed_for_nobody(
     drive.put("doc", mime.DOCUMENT)
     drive.unreadable.add("doc")
     published = await _handle(drive, store)
-    assert published.by_file()["doc"].action == FetchAction.UPSERT
+    assert by_file(published)["doc"].action == FetchAction.UPSERT
     version, readers, reason = store.access["doc"]
     assert (version, readers) == (1, [])
     assert "permissions unreadable" in (reason or "")
@@ -528,7 +514,7 @@ async def test_a_throttled_file_is_tried_again_later_and_its_failure_cleared(
         drives=SameDrive(drive), store=store, publisher=publisher, options=Options()
     )
     assert tried == 1
-    assert [(e.file_id, e.action) for e in publisher.events] == [("busy", FetchAction.UPSERT)]
+    assert [(e.file_id, e.action) for e in publisher.of(DocFetched)] == [("busy", FetchAction.UPSERT)]
     assert store.failures == {}
 
 
@@ -539,7 +525,7 @@ async def test_a_retry_of_a_file_deleted_meanwhile_removes_it(drive: FakeDrive, 
     drive.remove("gone")
     publisher = FakePublisher()
     await retry_failed_files(drives=SameDrive(drive), store=store, publisher=publisher, options=Options())
-    assert [(e.file_id, e.action) for e in publisher.events] == [("gone", FetchAction.DELETE)]
+    assert [(e.file_id, e.action) for e in publisher.of(DocFetched)] == [("gone", FetchAction.DELETE)]
     assert store.failures == {}
 
 
@@ -584,7 +570,7 @@ async def test_reconcile_refuses_a_mass_delete_unless_forced(drive: FakeDrive, s
     )
     publisher = FakePublisher()
     await handle_drive_changed(forced, drive=drive, store=store, publisher=publisher, options=Options())
-    assert sorted(publisher.by_file()) == [f"gone-{n}" for n in range(9)]
+    assert sorted(by_file(publisher)) == [f"gone-{n}" for n in range(9)]
 
 
 async def test_a_truncated_text_says_so_on_its_event(drive: FakeDrive, store: FakeStore) -> None:
@@ -596,7 +582,7 @@ async def test_a_truncated_text_says_so_on_its_event(drive: FakeDrive, store: Fa
 
     drive.put("long", content=b"a very long text indeed")
     published = await _handle(drive, store, limits=FileLimits(extractor=cut_short))
-    event = published.by_file()["long"]
+    event = by_file(published)["long"]
     assert (event.action, event.text) == (FetchAction.UPSERT, "a ver")
     assert event.reason == "truncated: only the first 5 characters are indexed"
 
@@ -608,7 +594,7 @@ USER_SOURCE = "user:alice@corp.example"
 
 async def _handle_source(
     drive: FakeDrive, store: FakeStore, source_id: str, state: str = "change", **options: Any
-) -> FakePublisher:
+) -> RecordingPublisher:
     publisher = FakePublisher()
     event = DriveChanged(source_id=source_id, resource_state=state, received_at=datetime.now(UTC))  # type: ignore[arg-type]
     await handle_drive_changed(

@@ -6,12 +6,11 @@ session's PostgreSQL and broker (devstack's fixtures).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from devstack.fakes import RecordingPublisher
 from shared.channel_tokens import token_digest
-from shared.events import DriveChanged, Event
 from shared.settings import load
 from webhook_gateway.adapters.postgres import PostgresChannels
 from webhook_gateway.app import Deps, create_app
@@ -136,26 +135,6 @@ class PostgresTable(PostgresChannels):
 
     async def stop(self, channel_id: str) -> None:
         await self.pool.execute("UPDATE watch_channels SET stopped_at = now() WHERE id = $1", channel_id)
-
-
-@dataclass
-class RecordingPublisher:
-    """The Publisher port, keeping what was published; `down` refuses and `stalled` never answers."""
-
-    published: list[tuple[str, str, Event]] = field(default_factory=list)
-    down: Exception | None = None
-    stalled: bool = False
-
-    async def publish(self, topic: str, key: str, event: Event) -> None:
-        if self.down is not None:
-            raise self.down
-        if self.stalled:
-            await asyncio.Event().wait()
-        self.published.append((topic, key, event))
-
-    @property
-    def events(self) -> list[DriveChanged]:
-        return [event for _, _, event in self.published if isinstance(event, DriveChanged)]
 
 
 @dataclass

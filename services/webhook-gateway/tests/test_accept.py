@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from devstack.fakes import RecordingPublisher
 from shared import topics
 from shared.channel_tokens import token_digest
 from webhook_gateway.accept import Outcome, accept
@@ -20,7 +21,7 @@ from webhook_gateway.errors import (
 )
 from webhook_gateway.notification import Notification, parse
 
-from .conftest import FakeChannels, RecordingPublisher, Registered
+from .conftest import FakeChannels, Registered
 
 
 class Accepting:
@@ -52,7 +53,7 @@ def note(channel: Registered, number: int, state: str = "change", **overrides: s
 async def test_sync_is_recorded_and_not_published(accepting: Accepting) -> None:
     channel = await accepting.channels.register()
     assert await accepting(note(channel, 1, "sync")) == Outcome.SYNC
-    assert accepting.publisher.published == []
+    assert accepting.publisher.events == []
     known = await accepting.channels.find(channel.channel_id)
     assert known is not None
     assert known.last_message_number == 1
@@ -61,8 +62,8 @@ async def test_sync_is_recorded_and_not_published(accepting: Accepting) -> None:
 async def test_a_change_is_published_for_the_channels_source(accepting: Accepting) -> None:
     channel = await accepting.channels.register()
     assert await accepting(note(channel, 2, "update"), request_id="req-1") == Outcome.PUBLISHED
-    [(topic, key, _)] = accepting.publisher.published
-    assert (topic, key) == (topics.DRIVE_CHANGED, channel.source_id)
+    [sent] = accepting.publisher.events
+    assert (sent.topic, sent.key) == (topics.DRIVE_CHANGED, channel.source_id)
     [event] = accepting.publisher.events
     assert (event.source_id, event.channel_id, event.message_number) == (
         channel.source_id,
@@ -80,7 +81,7 @@ async def test_a_bad_or_missing_token_is_refused(accepting: Accepting, token: st
     channel = await accepting.channels.register()
     with pytest.raises(BadTokenError, match="drive-index watch start"):
         await accepting(note(channel, 2, **{"X-Goog-Channel-Token": token}))
-    assert accepting.publisher.published == []
+    assert accepting.publisher.events == []
 
 
 async def test_an_unknown_or_stopped_channel_is_refused(accepting: Accepting) -> None:
@@ -90,7 +91,7 @@ async def test_an_unknown_or_stopped_channel_is_refused(accepting: Accepting) ->
     await accepting.channels.stop(channel.channel_id)
     with pytest.raises(UnknownChannelError, match="was stopped"):
         await accepting(note(channel, 3))
-    assert accepting.publisher.published == []
+    assert accepting.publisher.events == []
 
 
 async def test_a_database_outage_refuses_for_a_retry_and_remembers_the_channel(accepting: Accepting) -> None:

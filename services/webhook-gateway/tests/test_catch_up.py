@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from devstack.fakes import RecordingPublisher
 from shared import topics
 from shared.channel_tokens import token_digest
 from webhook_gateway.catch_up import MAX_MISSED, Missed, catch_up
 
-from .conftest import FakeChannels, RecordingPublisher
+from .conftest import FakeChannels
 
 
 async def test_a_real_channel_gets_one_poll_of_its_source() -> None:
@@ -17,8 +18,8 @@ async def test_a_real_channel_gets_one_poll_of_its_source() -> None:
     missed.add(channel.channel_id, token_digest(channel.token))
     missed.add(channel.channel_id, token_digest(channel.token))  # Google's retries, refused too
     await catch_up(missed, channels=channels, publisher=publisher)
-    [(topic, key, _)] = publisher.published
-    assert (topic, key) == (topics.DRIVE_CHANGED, channel.source_id)
+    [sent] = publisher.events
+    assert (sent.topic, sent.key) == (topics.DRIVE_CHANGED, channel.source_id)
     [event] = publisher.events
     assert (event.resource_state, event.channel_id) == ("poll", channel.channel_id)
     assert missed.channels == {}
@@ -32,7 +33,7 @@ async def test_forged_unknown_and_stopped_channels_are_dropped_without_a_poll() 
     missed.add(stopped.channel_id, token_digest(stopped.token))
     missed.add("no-such-channel", token_digest("t"))
     await catch_up(missed, channels=channels, publisher=publisher)
-    assert publisher.published == []
+    assert publisher.events == []
     assert missed.channels == {}
 
 

@@ -45,7 +45,7 @@ async def test_sync_is_acknowledged_without_an_event(gateway: Gateway, registere
     sync = await gateway.post(registered.headers(1, "sync"))
     assert sync.status == 200
     assert await sync.json() == {"outcome": "sync"}
-    assert gateway.publisher.published == []
+    assert gateway.publisher.events == []
 
 
 @pytest.mark.parametrize("token", ["wrong-token", ""])
@@ -95,7 +95,7 @@ async def test_a_body_is_refused_as_too_large(gateway: Gateway, registered: Regi
     response = await gateway.post(registered.headers(2), data=b"x" * 10_000)
     assert response.status == 413
     assert (await response.json())["error"] == "body too large"
-    assert gateway.publisher.published == []
+    assert gateway.publisher.events == []
 
 
 async def test_other_methods_and_paths_get_json_errors(gateway: Gateway) -> None:
@@ -121,4 +121,4 @@ async def test_an_outage_answers_503_with_retry_after(
     assert response.headers["Retry-After"].isdigit()
     assert (await response.json())["error"] == error
     assert webhooks_counted("unavailable") == before + 1
-    assert gateway.publisher.published == []
+    assert gateway.publisher.events == []

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from drive_index_cli.connections import open_drives, open_pool
-from shared import kafka, topics
+from shared import kafka
 from shared.events import DriveChanged
 from shared.settings import CommonSettings, load
 
@@ -29,9 +29,7 @@ async def _queue_pass(source_id: str, state: str, *, force: bool = False) -> int
         event = DriveChanged(
             source_id=source_id, resource_state=state, received_at=datetime.now(UTC), force=force
         )
-        await kafka.Publisher(producer, settings.kafka_topic_prefix).publish(
-            topics.DRIVE_CHANGED, source_id, event
-        )
+        await kafka.Publisher(producer, settings.kafka_topic_prefix).publish(event)
     finally:
         await producer.stop()
     print(f"queued a {state} of source {source_id!r}; the fetcher's log shows its progress")

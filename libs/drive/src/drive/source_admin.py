@@ -10,26 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
 
 import asyncpg
 import structlog
 
 from drive import watch
 from drive.sources import SourceRef
-from shared import topics
-from shared.events import DocFetched, Event, FetchAction
+from shared.events import DocFetched, FetchAction
+from shared.kafka import EventPublisher
 
 log = structlog.get_logger(__name__)
 
 # The largest bigint: a removal at this version supersedes every version of the file.
 REMOVED = 2**63 - 1
-
-
-class EventPublisher(Protocol):
-    """What removing a source needs from Kafka (shared.kafka.Publisher)."""
-
-    async def publish(self, topic: str, key: str, event: Event) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -128,6 +121,6 @@ async def remove(pool: asyncpg.Pool, drives: watch.Drives, publisher: EventPubli
             version=REMOVED,
             fetched_at=now,
         )
-        await publisher.publish(topics.DOC_FETCHED, row["file_id"], event)
+        await publisher.publish(event)
     log.info("source.removed", source_id=source_id, files=len(rows))
     return len(rows)

@@ -16,10 +16,10 @@ import asyncpg
 from drive import discovery, source_admin, watch
 from drive.clients import SOURCE_REFUSED, DriveClients
 from drive.directory import USER_SCOPES, DirectoryClient
-from drive.source_admin import EventPublisher, Origin
-from shared import topics
+from drive.source_admin import Origin
 from shared.concurrency import run_all
 from shared.events import DriveChanged
+from shared.kafka import EventPublisher
 from shared.settings import SettingsError
 
 Report = Callable[[str], None]
@@ -96,4 +96,4 @@ async def sync(settings: discovery.DiscoverySettings, adding: Adding) -> discove
 async def queue_backfill(publisher: EventPublisher, source_id: str) -> None:
     """Queue a full pass over the source's files, as `drive-index backfill` does."""
     event = DriveChanged(source_id=source_id, resource_state="backfill", received_at=datetime.now(UTC))
-    await publisher.publish(topics.DRIVE_CHANGED, source_id, event)
+    await publisher.publish(event)

@@ -1,15 +1,19 @@
 """Event contracts carried on Kafka, one typed model per topic.
 
-Additive changes keep `schema_version`; a breaking change bumps it and adds an upgrade step here.
+Each event names its topic and its key, so publishing and consuming cannot pair an event with
+the wrong topic. Additive changes keep `schema_version`; a breaking change bumps it and adds an
+upgrade step here. tests/golden/ holds an example of each, which every consumer's tests read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared import topics
 
 
 class Event(BaseModel):
@@ -17,7 +21,15 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    # The topic every event of this kind travels on.
+    topic: ClassVar[str]
+
     schema_version: int = 1
+
+    @property
+    def key(self) -> str:
+        """The message key: events of one entity keep their order within one partition."""
+        raise NotImplementedError
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -25,6 +37,8 @@ class Event(BaseModel):
 
 class DriveChanged(Event):
     """A Drive source has changes to read (a push notification, a backfill, a reconcile, a poll)."""
+
+    topic: ClassVar[str] = topics.DRIVE_CHANGED
 
     source_id: str
     # Google's X-Goog-Resource-State, or what queued the read: a backfill, a reconcile, a timed poll.
@@ -41,6 +55,10 @@ class DriveChanged(Event):
     files_page_token: str | None = None
     # A reconcile may delete more than its usual share of the index (`drive-index reconcile --force`).
     force: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.source_id
 
 
 class FileMetadata(BaseModel):
@@ -71,6 +89,8 @@ class FetchAction(StrEnum):
 class DocFetched(Event):
     """A file's current text and metadata at one version, or its deletion."""
 
+    topic: ClassVar[str] = topics.DOC_FETCHED
+
     source_id: str
     file_id: str
     action: FetchAction
@@ -84,9 +104,15 @@ class DocFetched(Event):
     reason: str | None = None
     fetched_at: datetime
 
+    @property
+    def key(self) -> str:
+        return self.file_id
+
 
 class ChunksEmbedded(Event):
     """A file's chunks for one version are in pgvector."""
+
+    topic: ClassVar[str] = topics.CHUNKS_EMBEDDED
 
     source_id: str
     file_id: str
@@ -97,3 +123,7 @@ class ChunksEmbedded(Event):
     embed_seconds: float = 0.0
     total_seconds: float = 0.0
     reembedded: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.file_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -88,15 +88,25 @@ def admin_from(connection: str | CommonSettings) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**client_options(connection))
 
 
+class EventPublisher(Protocol):
+    """What publishing code needs: returning means the broker acknowledged the event.
+
+    `Publisher` is the Kafka one; devstack.fakes.RecordingPublisher the tests' stand-in.
+    """
+
+    async def publish(self, event: Event) -> None: ...
+
+
 class Publisher:
-    """Send events keyed by their entity; awaiting `publish` means the broker acknowledged it."""
+    """Send events to their topic, keyed by their entity; returning means the broker acknowledged."""
 
     def __init__(self, producer: AIOKafkaProducer, topic_prefix: str = "") -> None:
         self.producer = producer
         self.topic_prefix = topic_prefix
 
-    async def publish(self, topic: str, key: str, event: Event, headers: Headers = ()) -> None:
-        await self.send(topics.with_prefix(self.topic_prefix, topic), key.encode(), event.to_bytes(), headers)
+    async def publish(self, event: Event, headers: Headers = ()) -> None:
+        topic = topics.with_prefix(self.topic_prefix, event.topic)
+        await self.send(topic, event.key.encode(), event.to_bytes(), headers)
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()) -> None:
         # The aiokafka instrumentation wraps send() in a producer span and injects traceparent.

@@ -139,12 +139,12 @@ def kafka_publisher(settings: CommonSettings) -> CleanupContext:
 
 def consumer(
     settings: CommonSettings,
-    topic: str,
-    group_id: str,
     model: type[Event],
+    group_id: str,
     make_handler: Callable[[web.Application], kafka.Handler[Any]],
 ) -> CleanupContext:
-    """Run a consume loop in the background for the app's lifetime, checked by /healthz and /readyz."""
+    """Consume `model`'s topic in the background for the app's lifetime, checked by /healthz and /readyz."""
+    topic = model.topic
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         kafka_consumer = kafka.consumer_from(settings, topic, group_id)

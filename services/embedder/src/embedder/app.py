@@ -14,7 +14,6 @@ from embedder.adapters.index_store import PostgresIndexStore
 from embedder.handlers import Chunking, handle_doc_fetched
 from embedder.settings import EmbedderSettings
 from embeddings import Embedder, from_settings
-from shared import topics
 from shared.events import DocFetched
 from shared.kafka import Handler
 from shared.web import (
@@ -53,7 +52,7 @@ def create_app(settings: EmbedderSettings, deps: Deps | None = None) -> web.Appl
             embedding_model(settings, deps.embedder),
             database(settings.database_url),
             kafka_publisher(settings),
-            consumer(settings, topics.DOC_FETCHED, CONSUMER_GROUP, DocFetched, handler_factory(settings)),
+            consumer(settings, DocFetched, CONSUMER_GROUP, handler_factory(settings)),
             every(
                 PRUNE_SECONDS, "prune claim-checked texts", prune_texts(settings.embedder_fetched_text_days)
             ),

@@ -26,14 +26,13 @@ from embedder.ports import (
     EmbeddedChunk,
     FileState,
     IndexStore,
-    Publisher,
     StoredDocument,
 )
 from embedder.tombstones import applies
 from embeddings import Embedder, batch_indices
-from shared import topics
 from shared.errors import PermanentError
 from shared.events import ChunksEmbedded, DocFetched, FetchAction
+from shared.kafka import EventPublisher
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -74,7 +73,7 @@ class Index:
 
 
 async def handle_doc_fetched(
-    event: DocFetched, *, store: IndexStore, embedder: Embedder, publisher: Publisher, chunking: Chunking
+    event: DocFetched, *, store: IndexStore, embedder: Embedder, publisher: EventPublisher, chunking: Chunking
 ) -> None:
     """Bring the file's row and chunks to the event's version, then announce it."""
     started = time.perf_counter()
@@ -87,7 +86,7 @@ async def handle_doc_fetched(
         return
     seconds = time.perf_counter() - started
     if outcome.announced:
-        await publisher.publish(topics.CHUNKS_EMBEDDED, event.file_id, _announcement(event, outcome, seconds))
+        await publisher.publish(_announcement(event, outcome, seconds))
     log.info(
         "document.indexed" if outcome.announced else "document.kept",
         file_id=event.file_id,

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embedder.chunking import Chunk
-from shared.events import Event, FileMetadata
+from shared.events import FileMetadata
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,3 @@ class IndexStore(Protocol):
         """Remove the file and its chunks and leave its tombstone, unless a newer row is stored or
         (for a removal from one source) another source still shows the file."""
         ...
-
-
-class Publisher(Protocol):
-    """Publish an event; returning means the broker acknowledged it."""
-
-    async def publish(self, topic: str, key: str, event: Event) -> None: ...

@@ -19,7 +19,6 @@ from fetcher.ports import Drive, Drives, SameDrive
 from fetcher.sandbox import Sandbox, SandboxLimits
 from fetcher.settings import FetcherSettings
 from fetcher.sources_sync import sources_sync
-from shared import topics
 from shared.events import DriveChanged
 from shared.kafka import Handler
 from shared.web import (
@@ -60,7 +59,7 @@ def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Appli
             drive(settings, deps.drive),
             kafka_publisher(settings),
             extraction(sandbox),
-            consumer(settings, topics.DRIVE_CHANGED, CONSUMER_GROUP, DriveChanged, handle_changes),
+            consumer(settings, DriveChanged, CONSUMER_GROUP, handle_changes),
             poller(settings.fetcher_poll_seconds),
             groups_sync(settings),
             sources_sync(settings),

@@ -13,12 +13,12 @@ from drive.sources import SourceKind, SourceRef
 from fetcher.ancestry import FolderTree
 from fetcher.failures import Retry
 from fetcher.files import Limits
-from fetcher.ports import Drive, Drives, Publisher, Store
+from fetcher.ports import Drive, Drives, Store
 from fetcher.scope import Scope
 from fetcher.sync import SourceSync
-from shared import topics
 from shared.errors import PermanentError
 from shared.events import DriveChanged
+from shared.kafka import EventPublisher
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,7 @@ class Options:
 
 
 async def handle_drive_changed(
-    event: DriveChanged, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+    event: DriveChanged, *, drive: Drive, store: Store, publisher: EventPublisher, options: Options
 ) -> None:
     """Bring the index in step with the source named by `event`."""
     with structlog.contextvars.bound_contextvars(
@@ -82,7 +82,13 @@ async def handle_drive_changed(
 
 
 async def _read_source(
-    event: DriveChanged, ref: SourceRef, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+    event: DriveChanged,
+    ref: SourceRef,
+    *,
+    drive: Drive,
+    store: Store,
+    publisher: EventPublisher,
+    options: Options,
 ) -> None:
     sync = _source_sync(event.source_id, drive=drive, store=store, publisher=publisher, options=options)
     size = options.page_size
@@ -128,7 +134,13 @@ async def read_changes(
 
 
 async def backfill_page(
-    event: DriveChanged, *, drive: Drive, store: Store, sync: SourceSync, publisher: Publisher, page_size: int
+    event: DriveChanged,
+    *,
+    drive: Drive,
+    store: Store,
+    sync: SourceSync,
+    publisher: EventPublisher,
+    page_size: int,
 ) -> None:
     """Fetch one files.list page newer than the index, then queue the next page as its own message.
 
@@ -141,7 +153,7 @@ async def backfill_page(
     await sync.apply_files(page.files)
     if page.next_page_token:
         following = event.model_copy(update={"files_page_token": page.next_page_token})
-        await publisher.publish(topics.DRIVE_CHANGED, event.source_id, following)
+        await publisher.publish(following)
     log.info("files.page_scanned", files=len(page.files), more=page.next_page_token is not None)
 
 
@@ -177,7 +189,7 @@ async def _start_cursor(source_id: str, drive: Drive, store: Store) -> None:
 
 
 async def retry_failed_files(
-    *, drives: Drives, store: Store, publisher: Publisher, options: Options, limit: int = 50
+    *, drives: Drives, store: Store, publisher: EventPublisher, options: Options, limit: int = 50
 ) -> int:
     """Try again the files whose transient failures are due; return how many were tried."""
     due = await store.due_failures(limit, lease_seconds=RETRY_LEASE_SECONDS)
@@ -199,7 +211,7 @@ async def retry_failed_files(
 
 
 def _source_sync(
-    source_id: str, *, drive: Drive, store: Store, publisher: Publisher, options: Options
+    source_id: str, *, drive: Drive, store: Store, publisher: EventPublisher, options: Options
 ) -> SourceSync:
     return SourceSync(
         source_id,

@@ -14,21 +14,20 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from shared import topics
 from shared.events import DriveChanged
-from shared.kafka import Publisher
+from shared.kafka import EventPublisher
 from shared.web import POOL, PUBLISHER, CleanupContext, every
 
 log = structlog.get_logger(__name__)
 
 
-async def queue_polls(pool: asyncpg.Pool, publisher: Publisher) -> int:
+async def queue_polls(pool: asyncpg.Pool, publisher: EventPublisher) -> int:
     """Queue one `poll` per active source, through drive.changed like any notification."""
     query = "SELECT id FROM sources WHERE removed_at IS NULL ORDER BY id"  # removed ones are not read
     sources = [row["id"] for row in await pool.fetch(query)]
     for source_id in sources:
         event = DriveChanged(source_id=source_id, resource_state="poll", received_at=datetime.now(UTC))
-        await publisher.publish(topics.DRIVE_CHANGED, source_id, event)
+        await publisher.publish(event)
     return len(sources)
 
 

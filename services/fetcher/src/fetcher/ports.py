@@ -9,7 +9,6 @@ from typing import Protocol
 from drive.models import ChangesPage, DriveFile, FilesPage
 from fetcher.failures import Failure, Retry
 from shared.access import Permission
-from shared.events import Event
 
 
 @dataclass(frozen=True)
@@ -127,9 +126,3 @@ class Store(Protocol):
     async def save_text(self, content_hash: str, text: str) -> None:
         """Store a text too large for a Kafka message under its content hash."""
         ...
-
-
-class Publisher(Protocol):
-    """Publish an event; returning means the broker acknowledged it."""
-
-    async def publish(self, topic: str, key: str, event: Event) -> None: ...

@@ -16,10 +16,10 @@ from drive.source_sync import queue_backfill
 from fetcher.ancestry import FolderTree
 from fetcher.failures import FETCH_FAILURES, Failure, Retry, is_files_own
 from fetcher.files import REMOVED, Fetched, FileFetcher, Limits, removal
-from fetcher.ports import Drive, Indexed, Publisher, Store
+from fetcher.ports import Drive, Indexed, Store
 from fetcher.scope import Scope
 from fetcher.sharing import refresh_drive, store_access
-from shared import topics
+from shared.kafka import EventPublisher
 from shared.mime import FOLDER, SHORTCUT
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,7 @@ class SourceSync:
         *,
         drive: Drive,
         store: Store,
-        publisher: Publisher,
+        publisher: EventPublisher,
         limits: Limits,
         max_concurrency: int,
         retry: Retry | None = None,
@@ -137,7 +137,7 @@ class SourceSync:
                 failed = target or file
                 await self._record(failed.id, failed.version, Failure.from_drive(exc))
                 return
-            await self._publisher.publish(topics.DOC_FETCHED, fetched.event.file_id, fetched.event)
+            await self._publisher.publish(fetched.event)
             if not fetched.seen_only:  # a failure of the source that claimed the file is its own
                 await self._store.clear_failure(fetched.event.file_id, fetched.event.version)
         seconds = time.perf_counter() - started
@@ -232,7 +232,7 @@ class SourceSync:
 
     async def _remove(self, file_id: str) -> None:
         event = removal(self._source_id, file_id)
-        await self._publisher.publish(topics.DOC_FETCHED, file_id, event)
+        await self._publisher.publish(event)
         INGESTION_SECONDS.labels(event.action.value).observe(0)
         log.info("file.fetched", file_id=file_id, action=event.action.value, removed=True, bytes=0)
 

@@ -11,9 +11,9 @@ from enum import StrEnum
 
 import structlog
 
-from shared import topics
 from shared.channel_tokens import token_digest
 from shared.events import DriveChanged
+from shared.kafka import EventPublisher
 from webhook_gateway import metrics
 from webhook_gateway.catch_up import Missed
 from webhook_gateway.errors import (
@@ -24,7 +24,7 @@ from webhook_gateway.errors import (
     UnknownChannelError,
 )
 from webhook_gateway.notification import Notification
-from webhook_gateway.ports import Channels, KnownChannel, Publisher
+from webhook_gateway.ports import Channels, KnownChannel
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,7 @@ async def accept(
     note: Notification,
     *,
     channels: Channels,
-    publisher: Publisher,
+    publisher: EventPublisher,
     missed: Missed,
     publish_timeout: float,
     request_id: str | None = None,
@@ -87,7 +87,7 @@ async def verified_channel(note: Notification, channels: Channels) -> KnownChann
 async def publish(
     note: Notification,
     channel: KnownChannel,
-    publisher: Publisher,
+    publisher: EventPublisher,
     publish_timeout: float,
     request_id: str | None,
 ) -> None:
@@ -105,7 +105,7 @@ async def publish(
         # A timed-out send may still reach the broker later; Google's retry then duplicates the
         # event, which is harmless: consumers read the change feed from their stored cursor.
         async with asyncio.timeout(publish_timeout):
-            await publisher.publish(topics.DRIVE_CHANGED, channel.source_id, event)
+            await publisher.publish(event)
     except Exception as exc:  # timeout or any Kafka error: the change is not queued
         raise CannotQueueError(
             f"Kafka did not acknowledge within {publish_timeout:g}s ({type(exc).__name__}); "

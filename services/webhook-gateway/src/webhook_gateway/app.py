@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from shared.kafka import EventPublisher
 from shared.web import (
     POOL,
     PUBLISHER,
@@ -22,7 +23,7 @@ from webhook_gateway.adapters.postgres import PostgresChannels
 from webhook_gateway.catch_up import CATCH_UP_SECONDS, Missed, catch_up
 from webhook_gateway.channel_gauges import REFRESH_SECONDS, refresh_or_count
 from webhook_gateway.handlers import MISSED, PORTS
-from webhook_gateway.ports import Channels, Ports, Publisher
+from webhook_gateway.ports import Channels, Ports
 from webhook_gateway.settings import GatewaySettings
 
 ROUTE = "/webhooks/google-drive"
@@ -33,7 +34,7 @@ class Deps:
     """Adapters to use instead of the ones the settings describe."""
 
     channels: Channels | None = None
-    publisher: Publisher | None = None
+    publisher: EventPublisher | None = None
 
 
 def create_app(settings: GatewaySettings, deps: Deps | None = None) -> web.Application:

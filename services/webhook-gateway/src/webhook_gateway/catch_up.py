@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 import structlog
 
-from shared import topics
 from shared.events import DriveChanged
-from webhook_gateway.ports import Channels, Publisher
+from shared.kafka import EventPublisher
+from webhook_gateway.ports import Channels
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +35,7 @@ class Missed:
             self.channels[channel_id] = token_sha256
 
 
-async def catch_up(missed: Missed, *, channels: Channels, publisher: Publisher) -> None:
+async def catch_up(missed: Missed, *, channels: Channels, publisher: EventPublisher) -> None:
     """Queue a poll for every refused channel that is real; keep those that still fail."""
     for channel_id, digest in list(missed.channels.items()):
         channel = await channels.find(channel_id)
@@ -48,6 +48,6 @@ async def catch_up(missed: Missed, *, channels: Channels, publisher: Publisher) 
             channel_id=channel_id,
             received_at=datetime.now(UTC),
         )
-        await publisher.publish(topics.DRIVE_CHANGED, channel.source_id, event)
+        await publisher.publish(event)
         del missed.channels[channel_id]
         log.info("webhook.caught_up", channel_id=channel_id, source_id=channel.source_id)

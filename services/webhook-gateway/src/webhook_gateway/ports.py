@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shared.events import Event
+from shared.kafka import EventPublisher
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,9 @@ class Channels(Protocol):
         ...
 
 
-class Publisher(Protocol):
-    """Publish an event; returning means the broker acknowledged it."""
-
-    async def publish(self, topic: str, key: str, event: Event) -> None: ...
-
-
 @dataclass(frozen=True)
 class Ports:
     """The adapters the composition root picked for the handler and the background jobs."""
 
     channels: Channels
-    publisher: Publisher
+    publisher: EventPublisher

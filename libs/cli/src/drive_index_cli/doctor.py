@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+from drive import watch
 from drive_index_cli import checks
 from shared import db, topics
 from shared.settings import CommonSettings, SettingsError, load
@@ -89,23 +90,21 @@ async def _failing_files(connection: asyncpg.Connection) -> None:
 
 
 async def _channels(connection: asyncpg.Connection) -> int:
-    rows = await connection.fetch(
-        "SELECT id, expires_at, last_message_at, created_at FROM watch_channels WHERE stopped_at IS NULL"
-    )
+    rows = await watch.list_channels(connection)
     if not rows:
         checks.warn("watch channels", "none active: run `drive-index watch start`")
         return 0
     now, problems = datetime.now(UTC), 0
     for row in rows:
-        if row["expires_at"] and row["expires_at"] < now:
-            checks.fail(f"channel {row['id']}", "expired: run `drive-index watch renew`")
+        if row.expires_at and row.expires_at < now:
+            checks.fail(f"channel {row.id}", "expired: run `drive-index watch renew`")
             problems += 1
-        elif row["expires_at"] and row["expires_at"] < now + timedelta(days=1):
-            checks.warn(f"channel {row['id']}", "expires within a day: run `drive-index watch renew`")
-        last = row["last_message_at"] or row["created_at"]
+        elif row.expires_at and row.expires_at < now + timedelta(days=1):
+            checks.warn(f"channel {row.id}", "expires within a day: run `drive-index watch renew`")
+        last = row.last_message_at or row.created_at
         if now - last > QUIET_WEBHOOKS:
             checks.warn(
-                f"channel {row['id']}", f"no webhook since {last:%Y-%m-%d %H:%M}; is the address reachable?"
+                f"channel {row.id}", f"no webhook since {last:%Y-%m-%d %H:%M}; is the address reachable?"
             )
     if not problems:
         checks.ok("watch channels", f"{len(rows)} active")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from drive import source_admin, watch
 from drive_index_cli import checks
 from drive_index_cli.connections import open_pool
-from shared.channel_tokens import token_digest
 
 
 async def smoke_command(args: argparse.Namespace) -> int:
@@ -28,18 +29,18 @@ async def smoke_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# How long the smoke test's throw-away channel would be accepted, were it left behind.
+THROW_AWAY = timedelta(minutes=10)
+
+
 async def _replay_webhook(gateway: str, source_id: str) -> None:
     """Send a signed `change` notification through a throw-away channel, as Google would."""
     channel_id, token = f"smoke-{uuid.uuid4()}", secrets.token_urlsafe(24)
     async with open_pool() as pool:
-        await pool.execute("INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING", source_id)
-        await pool.execute(
-            "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at, stopped_at)"
-            " VALUES ($1, $2, $3, $4, now() + interval '10 minutes', NULL)",
-            channel_id,
-            source_id,
-            token_digest(token),
-            gateway,
+        await source_admin.ensure(pool, source_id)
+        expires_at = datetime.now(UTC) + THROW_AWAY
+        await watch.record(
+            pool, channel_id, source_id=source_id, address=gateway, token=token, expires_at=expires_at
         )
         try:
             headers = {
@@ -54,7 +55,7 @@ async def _replay_webhook(gateway: str, source_id: str) -> None:
                 f"{gateway}/webhooks/google-drive", method="POST", body=b"", headers=headers
             )
         finally:
-            await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
+            await watch.forget(pool, channel_id)
     if status != 200:
         raise checks.CheckFailedError(f"the gateway answered {status} to a replayed webhook: {body}")
     checks.ok("replayed webhook queued", f"source {source_id}")

@@ -64,6 +64,18 @@ async def add(pool: asyncpg.Pool, source_id: str, origin: Origin = Origin.CLI) -
     return added is not None
 
 
+async def ensure(db: asyncpg.Pool | asyncpg.Connection, source_id: str) -> None:
+    """Create the source's row unless it exists: a message, a channel or a test may name a source
+    before anyone added it. The one other writer of `sources` rows is `add`."""
+    ref = SourceRef.parse(source_id)
+    await db.execute(
+        "INSERT INTO sources (id, kind, drive_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        source_id,
+        ref.kind.value,
+        ref.drive_id,
+    )
+
+
 async def active(pool: asyncpg.Pool) -> dict[str, Origin]:
     """Return the sources not removed, each with its origin."""
     rows = await pool.fetch("SELECT id, origin FROM sources WHERE removed_at IS NULL ORDER BY id")

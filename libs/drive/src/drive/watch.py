@@ -68,9 +68,15 @@ class Channel:
     last_message_at: datetime | None
 
 
-async def ensure_source(pool: asyncpg.Pool, drive: Drives, source_id: str) -> str:
-    """Make sure the source exists with a page token, so no change after now is missed."""
-    await pool.execute("INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING", source_id)
+async def cursor(pool: asyncpg.Pool, drive: Drives, source_id: str) -> str:
+    """Return the source's page token (creating the source), taking Drive's current one if none yet.
+
+    A channel opened from the stored cursor announces exactly the changes the fetcher reads next.
+    """
+    # Imported here: source_admin stops channels through this module when it removes a source.
+    from drive import source_admin
+
+    await source_admin.ensure(pool, source_id)
     token = await pool.fetchval("SELECT page_token FROM sources WHERE id = $1", source_id)
     if token is None:
         token = await drive_of(drive, source_id).get_start_page_token()
@@ -87,7 +93,7 @@ async def start(
     pool: asyncpg.Pool, drive: Drives, source_id: str, address: str, ttl: timedelta = MAX_TTL
 ) -> Channel:
     """Register a new channel for `address`, then stop the source's channels that point elsewhere."""
-    page_token = await ensure_source(pool, drive, source_id)
+    page_token = await cursor(pool, drive, source_id)
     channel_id = str(uuid.uuid4())
     asked = datetime.now(UTC) + min(ttl, MAX_TTL) * (1 - random.uniform(0, EXPIRY_SPREAD))
     expires_at = await _open(
@@ -125,21 +131,13 @@ async def _open(
     """Record the channel, then ask Drive to open it; return when Drive says it expires."""
     token = secrets.token_urlsafe(32)
     # The row exists before Drive is asked, because Drive sends the `sync` message at once.
-    await pool.execute(
-        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        channel_id,
-        source_id,
-        token_digest(token),
-        address,
-        expires_at,
-    )
+    await record(pool, channel_id, source_id=source_id, address=address, token=token, expires_at=expires_at)
     try:
         opened = await drive.watch_changes(
             page_token, channel_id, address, token, int(expires_at.timestamp() * 1000)
         )
     except BaseException:
-        await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
+        await forget(pool, channel_id)
         raise
     expires_at = opened.expiration or expires_at  # Drive may grant less than was asked
     await pool.execute(
@@ -149,6 +147,26 @@ async def _open(
         expires_at,
     )
     return expires_at
+
+
+async def record(
+    pool: asyncpg.Pool, channel_id: str, *, source_id: str, address: str, token: str, expires_at: datetime
+) -> None:
+    """Store a channel the gateway will accept notifications for (the token only as its hash)."""
+    await pool.execute(
+        "INSERT INTO watch_channels (id, source_id, token_sha256, address, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        channel_id,
+        source_id,
+        token_digest(token),
+        address,
+        expires_at,
+    )
+
+
+async def forget(pool: asyncpg.Pool, channel_id: str) -> None:
+    """Delete a channel that never opened (or a smoke test's throw-away one)."""
+    await pool.execute("DELETE FROM watch_channels WHERE id = $1", channel_id)
 
 
 async def stop(pool: asyncpg.Pool, drive: Drives, channel: Channel) -> None:
@@ -177,7 +195,7 @@ async def renew(
 
 
 async def list_channels(
-    pool: asyncpg.Pool, source_id: str | None = None, *, include_stopped: bool = False
+    pool: asyncpg.Pool | asyncpg.Connection, source_id: str | None = None, *, include_stopped: bool = False
 ) -> list[Channel]:
     """List channels, newest first; active ones only unless asked."""
     rows = await pool.fetch(

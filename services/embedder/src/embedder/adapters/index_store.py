@@ -52,8 +52,6 @@ ON CONFLICT (file_id, source_id) DO UPDATE SET fetched_at = EXCLUDED.fetched_at,
 WHERE document_sources.fetched_at IS NULL OR document_sources.fetched_at < EXCLUDED.fetched_at
 """
 
-_ENSURE_SOURCE = "INSERT INTO sources (id) VALUES ($1) ON CONFLICT DO NOTHING"
-
 _METADATA_COLUMNS = (
     "file_id, source_id, version, fetched_at, name, mime_type, web_view_link, parents, drive_id, "
     "modified_time, size_bytes"
@@ -209,7 +207,6 @@ async def _write_row(
     tombstone = await _tombstone(connection, row.file_id)
     if not admits(tombstone, row.version, row.fetched_at):
         return False
-    await connection.execute(_ENSURE_SOURCE, row.source_id)
     if await connection.fetchval(statement, *_metadata_args(row), *extra) is None:
         return False  # a newer version is stored
     await connection.execute(_SAVE_SHOWING, row.file_id, row.source_id, row.fetched_at, False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from drive.sources import SourceRef
+from drive import source_admin
 from fetcher.failures import Failure, Retry
 from fetcher.ports import Indexed
 
@@ -63,13 +63,7 @@ class PostgresStore:
 
     async def ensure_source(self, source_id: str) -> None:
         """Create the source's row unless it exists."""
-        ref = SourceRef.parse(source_id)
-        await self._pool.execute(
-            "INSERT INTO sources (id, kind, drive_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-            source_id,
-            ref.kind.value,
-            ref.drive_id,
-        )
+        await source_admin.ensure(self._pool, source_id)
 
     async def is_removed(self, source_id: str) -> bool:
         """Tell whether the source was removed (`drive-index sources remove`, or gone from the domain)."""

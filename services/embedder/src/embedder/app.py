@@ -38,7 +38,7 @@ PRUNE_SECONDS = 3600.0
 
 @dataclass(frozen=True)
 class Deps:
-    """Adapters to use instead of the ones the settings describe."""
+    """A model to embed with instead of the configured one (tests pass the hashing embedder)."""
 
     embedder: Embedder | None = None
 

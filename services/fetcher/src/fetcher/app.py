@@ -42,7 +42,7 @@ DRIVE_CHECK_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Deps:
-    """Adapters to use instead of the ones the settings describe."""
+    """One Drive client to read every source with, instead of a client per source identity."""
 
     drive: Drive | None = None
 

@@ -48,7 +48,7 @@ class CountingPublisher:
     def __init__(self) -> None:
         self.events = 0
 
-    async def publish(self, topic: str, key: str, event: Event) -> None:
+    async def publish(self, event: Event) -> None:
         self.events += 1
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -36,8 +36,14 @@ CONSUMERS = web.AppKey("consumers", dict[str, asyncio.Task[None]])
 READY_TIMEOUT_SECONDS = 3.0
 
 
-def service_app(settings: CommonSettings, name: str) -> web.Application:
-    """Make a service's app with logging, tracing and the /healthz, /readyz, /metrics routes."""
+def service_app(
+    settings: CommonSettings, name: str, resources: Sequence[CleanupContext] = ()
+) -> web.Application:
+    """Make a service's app with logging, tracing and the /healthz, /readyz, /metrics routes.
+
+    `resources` open in order at start-up and close in reverse at shutdown, each in its own
+    generator: the pool, the producer, the consume loop, background jobs.
+    """
     logs.setup(name, settings.log_level, settings.log_format)
     telemetry.setup(settings.otel_service_name or name, settings.otel_exporter_otlp_endpoint)
     app = web.Application(client_max_size=64 * 1024)
@@ -47,6 +53,7 @@ def service_app(settings: CommonSettings, name: str) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.cleanup_ctx.extend(resources)
     return app
 
 

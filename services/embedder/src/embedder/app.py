@@ -45,20 +45,16 @@ class Deps:
 
 def create_app(settings: EmbedderSettings, deps: Deps | None = None) -> web.Application:
     """Build the embedder: consume doc.fetched, write pgvector, publish chunks.embedded."""
-    deps = deps or Deps()
-    app = service_app(settings, "embedder")
-    app.cleanup_ctx.extend(
-        [
-            embedding_model(settings, deps.embedder),
-            database(settings.database_url),
-            kafka_publisher(settings),
-            consumer(settings, DocFetched, CONSUMER_GROUP, handler_factory(settings)),
-            every(
-                PRUNE_SECONDS, "prune claim-checked texts", prune_texts(settings.embedder_fetched_text_days)
-            ),
-        ]
-    )
-    return app
+    model = (deps or Deps()).embedder
+    prune = prune_texts(settings.embedder_fetched_text_days)
+    resources = [
+        embedding_model(settings, model),
+        database(settings.database_url),
+        kafka_publisher(settings),
+        consumer(settings, DocFetched, CONSUMER_GROUP, handler_factory(settings)),
+        every(PRUNE_SECONDS, "prune claim-checked texts", prune),
+    ]
+    return service_app(settings, "embedder", resources)
 
 
 def embedding_model(settings: EmbedderSettings, injected: Embedder | None) -> CleanupContext:

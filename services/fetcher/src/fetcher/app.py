@@ -49,24 +49,22 @@ class Deps:
 
 def create_app(settings: FetcherSettings, deps: Deps | None = None) -> web.Application:
     """Build the fetcher: consume drive.changed, publish doc.fetched, answer health probes."""
-    deps = deps or Deps()
-    app = service_app(settings, "fetcher")
     sandbox = Sandbox(sandbox_limits(settings))
-    handle_changes = handler_factory(settings, sandbox)
-    app.cleanup_ctx.extend(
+    return service_app(
+        settings,
+        "fetcher",
         [
             database(settings.database_url),
-            drive(settings, deps.drive),
+            drive(settings, (deps or Deps()).drive),
             kafka_publisher(settings),
             extraction(sandbox),
-            consumer(settings, DriveChanged, CONSUMER_GROUP, handle_changes),
+            consumer(settings, DriveChanged, CONSUMER_GROUP, handler_factory(settings, sandbox)),
             poller(settings.fetcher_poll_seconds),
             groups_sync(settings),
             sources_sync(settings),
             every(settings.fetcher_retry_seconds, "retry failed files", retry_job(settings, sandbox)),
-        ]
+        ],
     )
-    return app
 
 
 def drive(settings: FetcherSettings, given: Drive | None) -> CleanupContext:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from prometheus_client import REGISTRY
 
 from devstack.servers import free_port
 from drive.client import (
@@ -19,6 +20,7 @@ from drive.client import (
     DriveNotFound,
     DriveRateLimited,
     DriveSettings,
+    DriveUnauthorized,
     DriveUnavailable,
 )
 from drive_emulator import EmulatorControl, EmulatorServer
@@ -243,6 +245,55 @@ async def test_forbidden_is_permanent_and_not_retried(client: DriveClient, contr
 
     assert not raised.value.retriable
     assert control.faults()[0]["count"] == 2
+
+
+async def test_refused_credentials_are_not_retried(client: DriveClient, control: EmulatorControl) -> None:
+    control.fault(401, count=3, reason="authError")
+
+    with pytest.raises(DriveUnauthorized):
+        await client.get_start_page_token()
+
+    assert control.faults()[0]["count"] == 2, "one try: the consume loop waits credentials out, slowly"
+
+
+def _attempts(method: str, outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value("drive_index_drive_requests_total", {"method": method, "outcome": outcome})
+        or 0
+    )
+
+
+class CountingBudget:
+    """A call budget that never waits and records who spent it."""
+
+    def __init__(self) -> None:
+        self.spent: list[str] = []
+
+    async def spend(self, user: str) -> None:
+        self.spent.append(user)
+
+
+async def test_every_attempt_spends_the_budget_and_is_counted_by_outcome(
+    emulator: EmulatorServer, control: EmulatorControl
+) -> None:
+    control.fault(429, count=2, path_prefix="/drive/v3/changes")
+    method = "changes.getStartPageToken"
+    before = {outcome: _attempts(method, outcome) for outcome in ("ok", "retried", "DriveRateLimited")}
+    settings = DriveSettings(
+        drive_api_endpoint=emulator.api_endpoint, drive_max_retries=3, drive_backoff_seconds=0.01
+    )
+    budget = CountingBudget()
+
+    async with DriveClient.from_settings(settings, budget=budget) as drive:
+        await drive.get_start_page_token()
+        control.fault(429, count=5, path_prefix="/drive/v3/changes")
+        with pytest.raises(DriveRateLimited):
+            await drive.get_start_page_token()
+
+    # Google counts retries too: 3 tries, then 1 + 3 retries that all failed.
+    assert len(budget.spent) == 3 + 4
+    counted = {outcome: _attempts(method, outcome) - before[outcome] for outcome in before}
+    assert counted == {"ok": 1, "retried": 2 + 3, "DriveRateLimited": 1}
 
 
 async def test_unreachable_drive_raises_unavailable_after_retries() -> None:

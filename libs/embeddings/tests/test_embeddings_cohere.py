@@ -12,6 +12,7 @@ from embeddings import from_settings
 from embeddings.cohere import (
     CohereCredentialsError,
     CohereEmbedder,
+    CohereRejectedError,
     CohereUnavailableError,
 )
 from embeddings.settings import EmbeddingSettings
@@ -64,21 +65,34 @@ async def test_similar_texts_are_closer_than_unrelated_ones(embedder: CohereEmbe
     assert _cosine(doc, near) > _cosine(doc, far)
 
 
-async def test_throttling_is_retried_then_succeeds(stub: CohereStub, embedder: CohereEmbedder) -> None:
-    stub.fail_next(2, status=429)
+@pytest.mark.parametrize("status", [429, 502])
+async def test_throttling_and_bad_gateways_are_retried_then_succeed(
+    stub: CohereStub, embedder: CohereEmbedder, status: int
+) -> None:
+    stub.fail_next(2, status=status)
     vectors = await embedder.embed_documents(["a", "b"])
     assert len(vectors) == 2
     assert len(stub.requests) == 3
 
 
-async def test_unavailable_after_every_attempt_raises_a_retriable_error(
-    stub: CohereStub, embedder: CohereEmbedder
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        # Unavailable after every attempt: retriable, so the consume loop tries the message again.
+        (503, (CohereUnavailableError, "Cohere failed 3 times, last: HTTP 503", True, 3)),
+        # Refused input: not retried here, and parked by the consume loop.
+        (400, (CohereRejectedError, "Cohere answered 400", False, 1)),
+    ],
+)
+async def test_failures_end_in_a_typed_error(
+    stub: CohereStub, embedder: CohereEmbedder, status: int, expected: tuple[type[Exception], str, bool, int]
 ) -> None:
-    stub.fail_next(3, status=503)
-    with pytest.raises(CohereUnavailableError, match="3 times") as caught:
+    error, message, retriable, requests = expected
+    stub.fail_next(3, status=status)
+    with pytest.raises(error, match=message) as caught:
         await embedder.embed_documents(["a"])
-    assert is_retriable(caught.value)
-    assert len(stub.requests) == 3
+    assert is_retriable(caught.value) is retriable
+    assert len(stub.requests) == requests
 
 
 async def test_a_wrong_key_pauses_the_work_without_retrying_here(stub: CohereStub) -> None:

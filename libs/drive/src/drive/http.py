@@ -13,7 +13,7 @@ import http.client
 import os
 import queue
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httplib2
 import structlog
@@ -23,7 +23,7 @@ from opentelemetry import trace
 from prometheus_client import Counter
 
 from drive.errors import ErrorKinds, GoogleApiError, classify
-from shared.backoff import Backoff
+from shared.backoff import Backoff, Retry, retrying
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -104,29 +104,19 @@ class Executor:
         ) as span:
             span.set_attribute("rpc.system", self._system)
             span.set_attribute("rpc.method", method)
-            for attempt in range(self._backoff.max_retries + 1):
-                if self._budget is not None:
-                    await self._budget.spend()
-                try:
-                    result = await asyncio.to_thread(self._http.execute, build_request(**params))
-                except HttpError as exc:
-                    error = classify(exc, self._errors)
-                    error.__cause__ = exc
-                except CONNECTION_ERRORS as exc:
-                    error = self._unreachable(exc)
-                else:
-                    self._requests.labels(method, "ok").inc()
-                    return result
-                # Refused credentials do not heal within seconds: the caller waits them out, slowly.
-                unauthorized = self._errors.unauthorized is not None and isinstance(
-                    error, self._errors.unauthorized
+            try:
+                result = await retrying(
+                    functools.partial(self._attempt, build_request, params),
+                    on=self._retry_after,
+                    backoff=self._backoff,
+                    before_wait=functools.partial(self._note_retry, method),
                 )
-                if not error.retriable or unauthorized or attempt == self._backoff.max_retries:
-                    self._requests.labels(method, type(error).__name__).inc()
-                    span.set_status(trace.StatusCode.ERROR, str(error))
-                    raise error
-                await self._wait(method, attempt, error)
-        raise AssertionError("unreachable: the loop returns or raises")
+            except GoogleApiError as error:
+                self._requests.labels(method, type(error).__name__).inc()
+                span.set_status(trace.StatusCode.ERROR, str(error))
+                raise
+            self._requests.labels(method, "ok").inc()
+            return result
 
     async def pages(
         self, method: str, build_request: Callable[..., HttpRequest], key: str, **params: Any
@@ -145,26 +135,40 @@ class Executor:
         """Close the pooled connections."""
         self._http.close()
 
-    def _unreachable(self, exc: BaseException) -> GoogleApiError:
-        error = self._errors.unavailable(f"{self._errors.api} unreachable: {type(exc).__name__}: {exc}")
-        error.__cause__ = exc
-        return error
+    async def _attempt(self, build_request: Callable[..., HttpRequest], params: dict[str, Any]) -> Any:
+        """Spend one call of the budget, then execute the request once; raise the typed error."""
+        if self._budget is not None:
+            await self._budget.spend()
+        try:
+            return await asyncio.to_thread(self._http.execute, build_request(**params))
+        except HttpError as exc:
+            raise classify(exc, self._errors) from exc
+        except CONNECTION_ERRORS as exc:
+            message = f"{self._errors.api} unreachable: {type(exc).__name__}: {exc}"
+            raise self._errors.unavailable(message) from exc
 
-    async def _wait(self, method: str, attempt: int, error: GoogleApiError) -> None:
-        # The server's Retry-After, when it sent one, is the least we wait.
-        delay = max(self._backoff.delay(attempt), error.retry_after or 0.0)
+    def _retry_after(self, error: Exception) -> float | None:
+        """Retry throttling and outages, waiting at least the server's Retry-After when it sent one."""
+        if not isinstance(error, GoogleApiError) or not error.retriable:
+            return None
+        # Refused credentials do not heal within seconds: the caller waits them out, slowly.
+        if self._errors.unauthorized is not None and isinstance(error, self._errors.unauthorized):
+            return None
+        return error.retry_after or 0.0
+
+    def _note_retry(self, method: str, retry: Retry) -> None:
+        error = cast(GoogleApiError, retry.error)  # `_retry_after` retries no other error
         log.warning(
             "google_api.retry",
             api=self._system,
             method=method,
-            attempt=attempt + 1,
+            attempt=retry.attempt,
             error=type(error).__name__,
             status=error.status,
             reason=error.reason,
-            delay_seconds=round(delay, 3),
+            delay_seconds=round(retry.delay, 3),
         )
         self._requests.labels(method, "retried").inc()
-        await asyncio.sleep(delay)
 
 
 def load_credentials(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from cohere.errors import (
 )
 
 from embeddings.base import DEFAULT_TIMEOUT_SECONDS, EMBEDDING_SECONDS, Vector, batch_indices
-from shared.backoff import Backoff
+from shared.backoff import Backoff, Retry, retrying
 from shared.errors import PermanentError, RetriableError
 
 log = structlog.get_logger(__name__)
@@ -89,7 +90,6 @@ class CohereEmbedder:
     ) -> None:
         self.model_name = model
         self.dimensions = dimensions
-        self.max_attempts = max_attempts
         # The project's one backoff rule: full jitter, so replicas throttled together spread out.
         self.backoff = Backoff(max_attempts - 1, backoff_seconds, max_backoff_seconds)
         self.timeout_seconds = timeout_seconds
@@ -136,29 +136,15 @@ class CohereEmbedder:
         return vectors
 
     async def _with_retries(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return await self._request(texts, input_type)
-            except RETRIABLE_ERRORS as exc:
-                error: Exception = exc
-            except ApiError as exc:
-                if exc.status_code in CREDENTIAL_STATUSES:
-                    raise CohereCredentialsError(
-                        f"Cohere refused COHERE_API_KEY ({exc.status_code}): fix the key; the embedder waits"
-                    ) from exc
-                if exc.status_code != BAD_GATEWAY:
-                    raise CohereRejectedError(
-                        f"Cohere answered {exc.status_code}: {str(exc.body)[:500]}"
-                    ) from exc
-                error = exc
-            if attempt == self.max_attempts:
-                raise CohereUnavailableError(
-                    f"Cohere failed {attempt} times, last: {_describe(error)}"
-                ) from error
-            delay = self.backoff.delay(attempt - 1)
-            log.warning("cohere.retry", attempt=attempt, delay=round(delay, 2), error=_describe(error))
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the loop returns or raises")
+        return await retrying(
+            functools.partial(self._request, texts, input_type),
+            on=_retriable,
+            backoff=self.backoff,
+            before_wait=_note_retry,
+            give_up=lambda error, attempts: CohereUnavailableError(
+                f"Cohere failed {attempts} times, last: {_describe(error)}"
+            ),
+        )
 
     async def _request(self, texts: Sequence[str], input_type: InputType) -> cohere.EmbedByTypeResponse:
         async with asyncio.timeout(self.timeout_seconds):
@@ -176,6 +162,27 @@ class CohereEmbedder:
         return await self._client.embed(
             texts=list(texts), model=self.model_name, input_type=input_type, embedding_types=["float"]
         )
+
+
+def _retriable(error: Exception) -> float | None:
+    """Retry throttling, outages and 502; turn a refused key or request into its typed error."""
+    if isinstance(error, RETRIABLE_ERRORS):
+        return 0.0
+    if not isinstance(error, ApiError):
+        return None
+    if error.status_code in CREDENTIAL_STATUSES:
+        raise CohereCredentialsError(
+            f"Cohere refused COHERE_API_KEY ({error.status_code}): fix the key; the embedder waits"
+        ) from error
+    if error.status_code != BAD_GATEWAY:
+        raise CohereRejectedError(f"Cohere answered {error.status_code}: {str(error.body)[:500]}") from error
+    return 0.0
+
+
+def _note_retry(retry: Retry) -> None:
+    log.warning(
+        "cohere.retry", attempt=retry.attempt, delay=round(retry.delay, 2), error=_describe(retry.error)
+    )
 
 
 def _describe(error: Exception) -> str:

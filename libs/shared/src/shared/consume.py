@@ -10,8 +10,10 @@ last committed offsets instead of ending it.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import structlog
@@ -29,7 +31,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 
 from shared import metrics, topics
-from shared.backoff import CONSUME_LOOP, Backoff
+from shared.backoff import CONSUME_LOOP, Backoff, Retry, retrying
 from shared.errors import PermanentError
 from shared.events import Event
 
@@ -88,7 +90,6 @@ class ConsumeLoop:
         self.keepalive_seconds = min(KEEPALIVE_SECONDS, self.max_poll_seconds / 3)
         self.supported_version = int(model.model_fields["schema_version"].default)
         self.topic = ""
-        self._failures = 0  # broker or group errors in a row, for the backoff before rewinding
 
     async def run(self) -> None:
         """Consume until cancelled; return only if the consumer was stopped underneath."""
@@ -109,25 +110,34 @@ class ConsumeLoop:
             running.set(0)
 
     async def _consume_and_recover(self) -> None:
-        while True:
-            try:
-                await self._consume()
-                return
-            except KafkaError as exc:
-                if not (exc.retriable or isinstance(exc, REWIND_ON)):
-                    raise
-                self._failures += 1
-                log.warning("consumer.rewind", topic=self.topic, failures=self._failures, error=repr(exc))
-                metrics.CONSUMER_REWINDS.labels(self.topic, type(exc).__name__).inc()
-                await asyncio.sleep(self.backoff.delay(self._failures - 1))
-                await self._rewind()
+        records = aiter(self.consumer)  # as `async for` does: refuses a consumer already stopped
+        # One retried step per message, so the backoff starts over once a message is committed.
+        while await retrying(
+            functools.partial(self._consume_one, records),
+            on=_rewinds,
+            backoff=self.backoff,
+            wait=self._pause_and_rewind,
+            before_wait=self._note_rewind,
+        ):
+            pass
 
-    async def _consume(self) -> None:
-        async for record in self.consumer:
-            await self._process_keeping_membership(record)
-            position = TopicPartition(record.topic, record.partition)
-            await self.consumer.commit({position: record.offset + 1})
-            self._failures = 0
+    async def _consume_one(self, records: AsyncIterator[Record]) -> bool:
+        """Process and commit the next record; return False once the consumer was stopped."""
+        record = await anext(records, None)
+        if record is None:
+            return False
+        await self._process_keeping_membership(record)
+        position = TopicPartition(record.topic, record.partition)
+        await self.consumer.commit({position: record.offset + 1})
+        return True
+
+    def _note_rewind(self, retry: Retry) -> None:
+        log.warning("consumer.rewind", topic=self.topic, failures=retry.attempt, error=repr(retry.error))
+        metrics.CONSUMER_REWINDS.labels(self.topic, type(retry.error).__name__).inc()
+
+    async def _pause_and_rewind(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self._rewind()
 
     async def _rewind(self) -> None:
         """Read again from the last committed offset of every partition still assigned."""
@@ -205,31 +215,31 @@ class ConsumeLoop:
     async def _until_done(self, record: Record, span: trace.Span) -> None:
         """Try until the record is handled or parked; failures wait with backoff, however long."""
         started = time.perf_counter()
-        retrying = metrics.CONSUMER_RETRYING_SECONDS.labels(record.topic)
-        attempt = 0
+        stalled = metrics.CONSUMER_RETRYING_SECONDS.labels(record.topic)
+        attempts = itertools.count(1)
+
+        def note_retry(retry: Retry) -> None:
+            failing_for = time.perf_counter() - started
+            stalled.set(failing_for)
+            log.warning(
+                "message.retry",
+                attempt=retry.attempt,
+                failing_seconds=round(failing_for, 1),
+                delay=round(retry.delay, 2),
+                error=repr(retry.error),
+            )
+            metrics.MESSAGES.labels(record.topic, "retried").inc()
+
         try:
-            while True:
-                attempt += 1
-                try:
-                    await self._attempt(record, span, attempt)
-                except Exception as exc:  # transient by default: a dependency or the broker is down
-                    failing_for = time.perf_counter() - started
-                    retrying.set(failing_for)
-                    delay = self.backoff.delay(attempt - 1)
-                    log.warning(
-                        "message.retry",
-                        attempt=attempt,
-                        failing_seconds=round(failing_for, 1),
-                        delay=round(delay, 2),
-                        error=repr(exc),
-                    )
-                    metrics.MESSAGES.labels(record.topic, "retried").inc()
-                    await asyncio.sleep(delay)
-                else:
-                    metrics.HANDLER_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
-                    return
+            await retrying(
+                lambda: self._attempt(record, span, next(attempts)),
+                on=lambda _: 0.0,  # transient by default: a dependency or the broker is down
+                backoff=self.backoff,
+                before_wait=note_retry,
+            )
         finally:
-            retrying.set(0)
+            stalled.set(0)
+        metrics.HANDLER_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
 
     async def _attempt(self, record: Record, span: trace.Span, attempt: int) -> None:
         try:
@@ -269,6 +279,13 @@ class ConsumeLoop:
         span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
         log.error("message.dead_lettered", attempts=attempts, error=repr(exc))
         metrics.MESSAGES.labels(record.topic, "dead_lettered").inc()
+
+
+def _rewinds(error: Exception) -> float | None:
+    """Go back to the last commit after group errors and retriable broker errors; end on others."""
+    if isinstance(error, KafkaError) and (error.retriable or isinstance(error, REWIND_ON)):
+        return 0.0
+    return None
 
 
 def header_value(headers: Any, name: str) -> str | None:

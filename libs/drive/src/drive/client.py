@@ -7,13 +7,10 @@ retries throttling, 5xx answers and connection failures with backoff.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Self
+from typing import Any
 
-import httplib2
-from googleapiclient.discovery import build
 from prometheus_client import Counter
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from drive.budget import CallBudget, UserBudget
 from drive.download import CappedDownload, DriveFileTooLarge
@@ -27,6 +24,7 @@ from drive.errors import (
     DriveUnauthorized,
     DriveUnavailable,
 )
+from drive.google import GoogleClient, GoogleIdentity, static_service
 from drive.http import Budget, Executor, HttpFactory, http_factory, load_credentials
 from drive.models import (
     CHANGE_FIELDS,
@@ -65,14 +63,10 @@ DRIVE_REQUESTS = Counter(
 MAX_PERMISSIONS_PAGE = 100  # permissions.list caps pageSize at 100
 
 
-class DriveSettings(BaseSettings):
+class DriveSettings(GoogleIdentity):
     """Where Drive is and who we are to it."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
-
     drive_api_endpoint: str | None = Field(default=None, description="Drive v3 base URL; None = Google's")
-    google_application_credentials: str | None = Field(default=None, description="service-account key")
-    google_subject: str | None = Field(default=None, description="user to impersonate (delegation)")
     drive_max_retries: int = Field(default=6, ge=0)
     drive_backoff_seconds: float = Field(default=1.0, gt=0)
     drive_max_backoff_seconds: float = Field(default=32.0, gt=0)
@@ -83,7 +77,7 @@ class DriveSettings(BaseSettings):
     drive_calls_per_minute_per_user: int = Field(default=12_000, ge=0)
 
 
-class DriveClient:
+class DriveClient(GoogleClient):
     """The Drive v3 calls the indexer needs, as coroutines."""
 
     def __init__(
@@ -116,14 +110,7 @@ class DriveClient:
         credentials = load_credentials(
             settings.google_application_credentials, settings.google_subject, settings.drive_api_endpoint
         )
-        # The static discovery document needs no network; each call gets its own Http at execute().
-        service = build(
-            "drive",
-            "v3",
-            http=httplib2.Http(),
-            static_discovery=True,
-            client_options={"api_endpoint": endpoint} if endpoint else None,
-        )
+        service = static_service("drive", "v3", endpoint)
         backoff = Backoff(
             settings.drive_max_retries, settings.drive_backoff_seconds, settings.drive_max_backoff_seconds
         )
@@ -131,16 +118,6 @@ class DriveClient:
         user = settings.google_subject or getattr(credentials, "service_account_email", None) or "default"
         bound = UserBudget(budget, user) if budget is not None else None
         return cls(service, make_http, backoff, drive_id=drive_id, budget=bound)
-
-    async def close(self) -> None:
-        """Close the pooled connections."""
-        self._executor.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
 
     async def get_start_page_token(self) -> str:
         """Return the token that lists changes made from now on."""

@@ -8,15 +8,13 @@ through the same `Executor` as Drive's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-import httplib2
-from googleapiclient.discovery import build
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from drive.errors import ErrorKinds, GoogleApiError
+from drive.google import GoogleClient, GoogleIdentity, static_service
 from drive.http import Executor, HttpFactory, http_factory, load_credentials
 from shared.backoff import Backoff
 from shared.errors import PermanentError, RetriableError
@@ -70,14 +68,10 @@ DIRECTORY_ERRORS = ErrorKinds(
 )
 
 
-class DirectorySettings(BaseSettings):
+class DirectorySettings(GoogleIdentity):
     """Where the Directory API is and who we are to it (an admin, through delegation)."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
-
     directory_api_endpoint: str | None = Field(default=None, description="base URL; None = Google's")
-    google_application_credentials: str | None = Field(default=None, description="service-account key")
-    google_subject: str | None = Field(default=None, description="admin to impersonate (delegation)")
     directory_max_retries: int = Field(default=6, ge=0)
     directory_backoff_seconds: float = Field(default=1.0, gt=0)
     directory_max_backoff_seconds: float = Field(default=32.0, gt=0)
@@ -124,7 +118,7 @@ def api_root(endpoint: str) -> str:
     return root.removesuffix(SERVICE_PATH)
 
 
-class DirectoryClient:
+class DirectoryClient(GoogleClient):
     """The Directory API calls the groups sync and source discovery need, as coroutines."""
 
     def __init__(self, service: Any, make_http: HttpFactory, backoff: Backoff) -> None:
@@ -141,29 +135,13 @@ class DirectoryClient:
         credentials = load_credentials(
             settings.google_application_credentials, settings.google_subject, endpoint, scopes
         )
-        service = build(
-            "admin",
-            "directory_v1",
-            http=httplib2.Http(),
-            static_discovery=True,
-            client_options={"api_endpoint": api_root(endpoint)} if endpoint else None,
-        )
+        service = static_service("admin", "directory_v1", api_root(endpoint) if endpoint else None)
         backoff = Backoff(
             settings.directory_max_retries,
             settings.directory_backoff_seconds,
             settings.directory_max_backoff_seconds,
         )
         return cls(service, http_factory(credentials, settings.directory_timeout_seconds), backoff)
-
-    async def close(self) -> None:
-        """Close the pooled connections."""
-        self._executor.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
 
     async def list_groups(self, customer: str = "my_customer", page_size: int = MAX_RESULTS) -> list[Group]:
         """Return every group of the account (all pages)."""

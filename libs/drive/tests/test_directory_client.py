@@ -28,17 +28,6 @@ from drive_emulator.auth import service_account_key
 DIRECTORY = "/admin/directory/v1/"
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
-def control(emulator: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(emulator.url)
-
-
 def make_client(
     endpoint: str,
     retries: int = 3,
@@ -58,8 +47,8 @@ def make_client(
 
 
 @pytest.fixture
-async def client(emulator: EmulatorServer) -> AsyncIterator[DirectoryClient]:
-    async with make_client(emulator.directory_endpoint) as directory:
+async def client(drive_server: EmulatorServer) -> AsyncIterator[DirectoryClient]:
+    async with make_client(drive_server.directory_endpoint) as directory:
         yield directory
 
 
@@ -71,10 +60,10 @@ def requests_ok(method: str) -> float:
 
 
 async def test_groups_come_page_by_page_with_lower_case_addresses(
-    client: DirectoryClient, control: EmulatorControl
+    client: DirectoryClient, drive_control: EmulatorControl
 ) -> None:
     for i in range(5):
-        control.create_group(f"Team-{i}@Example.com", name=f"Team {i}")
+        drive_control.create_group(f"Team-{i}@Example.com", name=f"Team {i}")
     before = requests_ok("groups.list")
 
     groups = await client.list_groups(page_size=2)
@@ -83,9 +72,11 @@ async def test_groups_come_page_by_page_with_lower_case_addresses(
     assert requests_ok("groups.list") - before == 3
 
 
-async def test_members_of_every_type_page_by_page(client: DirectoryClient, control: EmulatorControl) -> None:
-    control.create_group("eng@example.com")
-    control.create_group(
+async def test_members_of_every_type_page_by_page(
+    client: DirectoryClient, drive_control: EmulatorControl
+) -> None:
+    drive_control.create_group("eng@example.com")
+    drive_control.create_group(
         "all@example.com",
         [
             {"email": "Alice@Example.com", "type": "USER"},
@@ -111,28 +102,30 @@ async def test_members_of_every_type_page_by_page(client: DirectoryClient, contr
     assert requests_ok("members.list") - before == 4
 
 
-async def test_membership_changes_are_read_again(client: DirectoryClient, control: EmulatorControl) -> None:
-    control.create_group("eng@example.com", [{"email": "alice@example.com", "type": "USER"}])
+async def test_membership_changes_are_read_again(
+    client: DirectoryClient, drive_control: EmulatorControl
+) -> None:
+    drive_control.create_group("eng@example.com", [{"email": "alice@example.com", "type": "USER"}])
 
-    control.set_group_members("eng@example.com", [{"email": "bob@example.com", "type": "USER"}])
+    drive_control.set_group_members("eng@example.com", [{"email": "bob@example.com", "type": "USER"}])
 
     assert [m.email for m in await client.list_members("eng@example.com")] == ["bob@example.com"]
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/admin/directory/v1", "/admin/directory/v1/"])
 async def test_endpoint_may_name_the_service_path_or_not(
-    emulator: EmulatorServer, control: EmulatorControl, suffix: str
+    drive_server: EmulatorServer, drive_control: EmulatorControl, suffix: str
 ) -> None:
-    control.create_group("eng@example.com")
+    drive_control.create_group("eng@example.com")
 
-    async with make_client(emulator.url + suffix) as client:
+    async with make_client(drive_server.url + suffix) as client:
         groups = await client.list_groups()
 
     assert [g.email for g in groups] == ["eng@example.com"]
 
 
 async def test_unknown_group_is_not_found_and_not_retried(
-    client: DirectoryClient, control: EmulatorControl
+    client: DirectoryClient, drive_control: EmulatorControl
 ) -> None:
     with pytest.raises(DirectoryNotFound) as raised:
         await client.list_members("nobody@example.com")
@@ -141,15 +134,15 @@ async def test_unknown_group_is_not_found_and_not_retried(
     assert not raised.value.retriable
 
 
-async def test_outages_are_retried(client: DirectoryClient, control: EmulatorControl) -> None:
-    control.create_group("eng@example.com")
-    control.fault(503, count=2, path_prefix=DIRECTORY)
-    control.fault(0, count=1, path_prefix=DIRECTORY)  # a dropped connection
+async def test_outages_are_retried(client: DirectoryClient, drive_control: EmulatorControl) -> None:
+    drive_control.create_group("eng@example.com")
+    drive_control.fault(503, count=2, path_prefix=DIRECTORY)
+    drive_control.fault(0, count=1, path_prefix=DIRECTORY)  # a dropped connection
 
     groups = await client.list_groups()
 
     assert [g.email for g in groups] == ["eng@example.com"]
-    assert control.faults() == []
+    assert drive_control.faults() == []
 
 
 @pytest.mark.parametrize(
@@ -157,27 +150,27 @@ async def test_outages_are_retried(client: DirectoryClient, control: EmulatorCon
     [(429, "rateLimitExceeded", DirectoryRateLimited), (503, "backendError", DirectoryUnavailable)],
 )
 async def test_throttling_that_outlasts_the_retries_raises_retriable(
-    emulator: EmulatorServer,
-    control: EmulatorControl,
+    drive_server: EmulatorServer,
+    drive_control: EmulatorControl,
     status: int,
     reason: str,
     error: type[DirectoryError],
 ) -> None:
-    control.fault(status, count=5, reason=reason, path_prefix=DIRECTORY)
+    drive_control.fault(status, count=5, reason=reason, path_prefix=DIRECTORY)
 
-    async with make_client(emulator.directory_endpoint, retries=2) as client:
+    async with make_client(drive_server.directory_endpoint, retries=2) as client:
         with pytest.raises(error) as raised:
             await client.list_groups()
 
     assert raised.value.retriable
     assert (raised.value.status, raised.value.reason) == (status, reason)
-    assert control.faults()[0]["count"] == 5 - 3
+    assert drive_control.faults()[0]["count"] == 5 - 3
 
 
 async def test_no_admin_rights_is_forbidden_and_permanent(
-    client: DirectoryClient, control: EmulatorControl
+    client: DirectoryClient, drive_control: EmulatorControl
 ) -> None:
-    control.fault(
+    drive_control.fault(
         403,
         count=3,
         reason="forbidden",
@@ -190,7 +183,7 @@ async def test_no_admin_rights_is_forbidden_and_permanent(
 
     assert not raised.value.retriable
     assert "Not Authorized" in str(raised.value)
-    assert control.faults()[0]["count"] == 2
+    assert drive_control.faults()[0]["count"] == 2
 
 
 @pytest.fixture
@@ -210,8 +203,8 @@ async def test_without_credentials_a_secured_directory_refuses(secured: Emulator
 async def test_service_account_with_subject_reads_groups_with_the_group_scope(
     secured: EmulatorServer, tmp_path: Path
 ) -> None:
-    control = EmulatorControl(secured.url)
-    control.create_group("eng@example.com", [{"email": "alice@example.com", "type": "USER"}])
+    drive_control = EmulatorControl(secured.url)
+    drive_control.create_group("eng@example.com", [{"email": "alice@example.com", "type": "USER"}])
     key = service_account_key(tmp_path / "key.json", f"{secured.url}/token")
 
     async with make_client(
@@ -223,23 +216,23 @@ async def test_service_account_with_subject_reads_groups_with_the_group_scope(
         members = await client.list_members(groups[0].email)
 
     assert [m.email for m in members] == ["alice@example.com"]
-    [grant] = control.tokens()
+    [grant] = drive_control.tokens()
     assert grant["subject"] == "admin@example.com"
     assert grant["scope"] == "https://www.googleapis.com/auth/admin.directory.group.readonly"
 
 
-def add_users(control: EmulatorControl) -> None:
-    control.create_user("Alice@Example.com", "Alice Liddell", admin=True)
-    control.create_user("bob@example.com")
-    control.create_user("sam@example.com", suspended=True)
-    control.create_user("olga@example.com", archived=True)
-    control.create_user("zed@subsidiary.example")
+def add_users(drive_control: EmulatorControl) -> None:
+    drive_control.create_user("Alice@Example.com", "Alice Liddell", admin=True)
+    drive_control.create_user("bob@example.com")
+    drive_control.create_user("sam@example.com", suspended=True)
+    drive_control.create_user("olga@example.com", archived=True)
+    drive_control.create_user("zed@subsidiary.example")
 
 
 async def test_active_users_come_page_by_page_without_the_suspended_or_archived(
-    client: DirectoryClient, control: EmulatorControl
+    client: DirectoryClient, drive_control: EmulatorControl
 ) -> None:
-    add_users(control)
+    add_users(drive_control)
     before = requests_ok("users.list")
 
     active = await client.list_users(page_size=2)
@@ -264,8 +257,8 @@ async def test_no_users_is_an_empty_list(client: DirectoryClient) -> None:
 
 
 async def test_listing_users_needs_the_user_scope(secured: EmulatorServer, tmp_path: Path) -> None:
-    control = EmulatorControl(secured.url)
-    add_users(control)
+    drive_control = EmulatorControl(secured.url)
+    add_users(drive_control)
     key = str(service_account_key(tmp_path / "key.json", f"{secured.url}/token"))
 
     async with make_client(
@@ -280,4 +273,4 @@ async def test_listing_users_needs_the_user_scope(secured: EmulatorServer, tmp_p
 
     assert (raised.value.status, raised.value.reason) == (403, "insufficientPermissions")
     assert [u.email for u in users] == ["alice@example.com", "bob@example.com", "zed@subsidiary.example"]
-    assert control.tokens()[-1]["scope"] == " ".join(USER_SCOPES)
+    assert drive_control.tokens()[-1]["scope"] == " ".join(USER_SCOPES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import openpyxl
@@ -28,17 +28,6 @@ from shared import access, mime
 from shared.access import Permission
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
-@pytest.fixture
-def control(emulator: EmulatorServer) -> EmulatorControl:
-    return EmulatorControl(emulator.url)
-
-
 def make_client(endpoint: str, retries: int = 3) -> DriveClient:
     settings = DriveSettings(
         drive_api_endpoint=endpoint, drive_max_retries=retries, drive_backoff_seconds=0.01
@@ -47,17 +36,17 @@ def make_client(endpoint: str, retries: int = 3) -> DriveClient:
 
 
 @pytest.fixture
-async def client(emulator: EmulatorServer) -> AsyncIterator[DriveClient]:
-    async with make_client(emulator.api_endpoint) as drive:
+async def client(drive_server: EmulatorServer) -> AsyncIterator[DriveClient]:
+    async with make_client(drive_server.api_endpoint) as drive:
         yield drive
 
 
 async def test_changes_page_with_next_token_then_new_start_token(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
-    control.upload("old.txt", mime.PLAIN_TEXT, b"before the token")
+    drive_control.upload("old.txt", mime.PLAIN_TEXT, b"before the token")
     start = await client.get_start_page_token()
-    ids = [control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
+    ids = [drive_control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
 
     pages = [page async for page in client.change_pages(start, page_size=2)]
 
@@ -74,17 +63,17 @@ async def test_changes_page_with_next_token_then_new_start_token(
     new_start = pages[-1].new_start_page_token
     assert new_start is not None
     assert (await client.list_changes(new_start)).changes == ()
-    control.update_file(ids[3], name="renamed.txt")
+    drive_control.update_file(ids[3], name="renamed.txt")
     later = await client.list_changes(new_start)
     assert [(c.file_id, c.current and c.current.name) for c in later.changes] == [(ids[3], "renamed.txt")]
 
 
 async def test_removed_file_is_reported_without_metadata(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
-    file_id = control.upload("gone.txt", mime.PLAIN_TEXT, b"bye")["id"]
+    file_id = drive_control.upload("gone.txt", mime.PLAIN_TEXT, b"bye")["id"]
     start = await client.get_start_page_token()
-    control.delete(file_id)
+    drive_control.delete(file_id)
 
     page = await client.list_changes(start)
 
@@ -99,9 +88,11 @@ async def test_removed_file_is_reported_without_metadata(
     assert not raised.value.retriable
 
 
-async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: EmulatorControl) -> None:
-    ids = [control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
-    control.trash(ids[1])
+async def test_files_list_pages_and_skips_trashed(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
+    ids = [drive_control.upload(f"f{i}.txt", mime.PLAIN_TEXT, b"x")["id"] for i in range(5)]
+    drive_control.trash(ids[1])
 
     pages = [page async for page in client.file_pages(page_size=2)]
 
@@ -110,12 +101,16 @@ async def test_files_list_pages_and_skips_trashed(client: DriveClient, control: 
     assert [f.id for page in pages for f in page.files] == [ids[0], *ids[2:]]
 
 
-async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control: EmulatorControl) -> None:
-    folder = control.create_folder("Policies")
+async def test_metadata_of_binary_file_and_shortcut(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
+    folder = drive_control.create_folder("Policies")
     permissions = [{"type": "group", "role": "reader", "emailAddress": "eng@example.com"}]
-    pdf = control.upload("p.pdf", mime.PDF, b"%PDF-1.4 tiny", parents=[folder["id"]], permissions=permissions)
-    control.update_file(pdf["id"], name="policy.pdf")
-    shortcut = control.create_shortcut("link to policy", pdf["id"])
+    pdf = drive_control.upload(
+        "p.pdf", mime.PDF, b"%PDF-1.4 tiny", parents=[folder["id"]], permissions=permissions
+    )
+    drive_control.update_file(pdf["id"], name="policy.pdf")
+    shortcut = drive_control.create_shortcut("link to policy", pdf["id"])
 
     meta = await client.get_file(pdf["id"])
     link = await client.get_file(shortcut["id"])
@@ -133,10 +128,12 @@ async def test_metadata_of_binary_file_and_shortcut(client: DriveClient, control
     assert (link.target_id, link.target_mime_type) == (pdf["id"], mime.PDF)
 
 
-async def test_download_binary_and_refuse_google_docs(client: DriveClient, control: EmulatorControl) -> None:
+async def test_download_binary_and_refuse_google_docs(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
     data = bytes(range(256)) * 10
-    binary = control.upload("blob.bin", mime.OCTET_STREAM, data)
-    doc = control.create_doc("Doc", "# Title\n")
+    binary = drive_control.upload("blob.bin", mime.OCTET_STREAM, data)
+    doc = drive_control.create_doc("Doc", "# Title\n")
 
     assert await client.download(binary["id"]) == data
     with pytest.raises(DriveForbidden) as raised:
@@ -144,8 +141,12 @@ async def test_download_binary_and_refuse_google_docs(client: DriveClient, contr
     assert raised.value.reason == "fileNotDownloadable"
 
 
-async def test_export_doc_as_markdown_html_and_text(client: DriveClient, control: EmulatorControl) -> None:
-    doc = control.create_doc("Guide", "# Welcome\n\nSome **bold** words.\n\n## Next steps\n\n- one\n- two\n")
+async def test_export_doc_as_markdown_html_and_text(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
+    doc = drive_control.create_doc(
+        "Guide", "# Welcome\n\nSome **bold** words.\n\n## Next steps\n\n- one\n- two\n"
+    )
 
     markdown = (await client.export(doc["id"], mime.MARKDOWN)).decode()
     html = (await client.export(doc["id"], mime.HTML)).decode()
@@ -162,10 +163,10 @@ async def test_export_doc_as_markdown_html_and_text(client: DriveClient, control
 
 
 async def test_export_sheet_xlsx_has_every_tab_csv_only_the_first(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
     tabs = {"Budget": [["item", "cost"], ["laptop", 1200]], "Owners": [["item", "owner"], ["laptop", "it"]]}
-    sheet = control.create_sheet("Budget 2025", tabs)
+    sheet = drive_control.create_sheet("Budget 2025", tabs)
 
     book = openpyxl.load_workbook(io.BytesIO(await client.export(sheet["id"], mime.XLSX)))
     csv_text = (await client.export(sheet["id"], mime.CSV)).decode()
@@ -176,9 +177,9 @@ async def test_export_sheet_xlsx_has_every_tab_csv_only_the_first(
     assert csv_text == "item,cost\r\nlaptop,1200\r\n"
 
 
-async def test_export_errors_are_typed(client: DriveClient, control: EmulatorControl) -> None:
-    doc = control.create_doc("Huge", "# Big\n\n" + "lorem ipsum " * 900_000)
-    binary = control.upload("a.txt", mime.PLAIN_TEXT, b"plain")
+async def test_export_errors_are_typed(client: DriveClient, drive_control: EmulatorControl) -> None:
+    doc = drive_control.create_doc("Huge", "# Big\n\n" + "lorem ipsum " * 900_000)
+    binary = drive_control.upload("a.txt", mime.PLAIN_TEXT, b"plain")
 
     with pytest.raises(DriveExportTooLarge) as too_large:
         await client.export(doc["id"], mime.MARKDOWN)
@@ -194,23 +195,23 @@ async def test_export_errors_are_typed(client: DriveClient, control: EmulatorCon
     assert not_exportable.value.reason == "fileNotExportable"
 
 
-async def test_rate_limited_twice_then_success(client: DriveClient, control: EmulatorControl) -> None:
-    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x")["id"]
-    control.fault(429, count=2, path_prefix="/drive/v3/files")
+async def test_rate_limited_twice_then_success(client: DriveClient, drive_control: EmulatorControl) -> None:
+    file_id = drive_control.upload("a.txt", mime.PLAIN_TEXT, b"x")["id"]
+    drive_control.fault(429, count=2, path_prefix="/drive/v3/files")
 
     meta = await client.get_file(file_id)
 
     assert meta.id == file_id
-    assert control.faults() == []
+    assert drive_control.faults() == []
 
 
-async def test_dropped_connections_are_retried(client: DriveClient, control: EmulatorControl) -> None:
-    control.fault(0, count=3, path_prefix="/drive/v3/changes")
+async def test_dropped_connections_are_retried(client: DriveClient, drive_control: EmulatorControl) -> None:
+    drive_control.fault(0, count=3, path_prefix="/drive/v3/changes")
 
     token = await client.get_start_page_token()
 
     assert token == "1"
-    assert control.faults() == []
+    assert drive_control.faults() == []
 
 
 @pytest.mark.parametrize(
@@ -223,37 +224,45 @@ async def test_dropped_connections_are_retried(client: DriveClient, control: Emu
     ],
 )
 async def test_throttling_that_outlasts_the_retries_raises_retriable(
-    emulator: EmulatorServer, control: EmulatorControl, status: int, reason: str, error: type[DriveError]
+    drive_server: EmulatorServer,
+    drive_control: EmulatorControl,
+    status: int,
+    reason: str,
+    error: type[DriveError],
 ) -> None:
-    control.fault(status, count=5, reason=reason)
+    drive_control.fault(status, count=5, reason=reason)
 
-    async with make_client(emulator.api_endpoint, retries=2) as client:
+    async with make_client(drive_server.api_endpoint, retries=2) as client:
         with pytest.raises(error) as raised:
             await client.get_start_page_token()
 
     assert raised.value.retriable
     assert isinstance(raised.value, DriveRateLimited)
     assert (raised.value.status, raised.value.reason) == (status, reason)
-    assert control.faults()[0]["count"] == 5 - 3  # one try and two retries
+    assert drive_control.faults()[0]["count"] == 5 - 3  # one try and two retries
 
 
-async def test_forbidden_is_permanent_and_not_retried(client: DriveClient, control: EmulatorControl) -> None:
-    control.fault(403, count=3, reason="insufficientFilePermissions")
+async def test_forbidden_is_permanent_and_not_retried(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
+    drive_control.fault(403, count=3, reason="insufficientFilePermissions")
 
     with pytest.raises(DriveForbidden) as raised:
         await client.get_file("any")
 
     assert not raised.value.retriable
-    assert control.faults()[0]["count"] == 2
+    assert drive_control.faults()[0]["count"] == 2
 
 
-async def test_refused_credentials_are_not_retried(client: DriveClient, control: EmulatorControl) -> None:
-    control.fault(401, count=3, reason="authError")
+async def test_refused_credentials_are_not_retried(
+    client: DriveClient, drive_control: EmulatorControl
+) -> None:
+    drive_control.fault(401, count=3, reason="authError")
 
     with pytest.raises(DriveUnauthorized):
         await client.get_start_page_token()
 
-    assert control.faults()[0]["count"] == 2, "one try: the consume loop waits credentials out, slowly"
+    assert drive_control.faults()[0]["count"] == 2, "one try: the consume loop waits credentials out, slowly"
 
 
 def _attempts(method: str, outcome: str) -> float:
@@ -274,19 +283,19 @@ class CountingBudget:
 
 
 async def test_every_attempt_spends_the_budget_and_is_counted_by_outcome(
-    emulator: EmulatorServer, control: EmulatorControl
+    drive_server: EmulatorServer, drive_control: EmulatorControl
 ) -> None:
-    control.fault(429, count=2, path_prefix="/drive/v3/changes")
+    drive_control.fault(429, count=2, path_prefix="/drive/v3/changes")
     method = "changes.getStartPageToken"
     before = {outcome: _attempts(method, outcome) for outcome in ("ok", "retried", "DriveRateLimited")}
     settings = DriveSettings(
-        drive_api_endpoint=emulator.api_endpoint, drive_max_retries=3, drive_backoff_seconds=0.01
+        drive_api_endpoint=drive_server.api_endpoint, drive_max_retries=3, drive_backoff_seconds=0.01
     )
     budget = CountingBudget()
 
     async with DriveClient.from_settings(settings, budget=budget) as drive:
         await drive.get_start_page_token()
-        control.fault(429, count=5, path_prefix="/drive/v3/changes")
+        drive_control.fault(429, count=5, path_prefix="/drive/v3/changes")
         with pytest.raises(DriveRateLimited):
             await drive.get_start_page_token()
 
@@ -312,11 +321,11 @@ GONE = {"type": "group", "role": "reader", "emailAddress": "old@example.com", "d
 
 
 async def test_link_only_and_discoverable_grants_round_trip(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
-    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE, DOMAIN_LINK, PUBLIC, GONE])[
-        "id"
-    ]
+    file_id = drive_control.upload(
+        "a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE, DOMAIN_LINK, PUBLIC, GONE]
+    )["id"]
 
     listed = await client.list_permissions(file_id)
     embedded = (await client.get_file(file_id)).permissions
@@ -336,11 +345,11 @@ async def test_link_only_and_discoverable_grants_round_trip(
 
 
 async def test_shared_drive_file_permissions_come_from_permissions_list(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
     members = [{"type": "group", "role": "fileOrganizer", "emailAddress": "Finance@Example.com"}]
-    drive = control.create_drive("Finance", members)
-    file_id = control.create_doc("Budget", "# B\n", drive_id=drive["id"], permissions=[ALICE])["id"]
+    drive = drive_control.create_drive("Finance", members)
+    file_id = drive_control.create_doc("Budget", "# B\n", drive_id=drive["id"], permissions=[ALICE])["id"]
 
     meta = await client.get_file(file_id)
     permissions = await client.list_permissions(file_id)
@@ -349,10 +358,12 @@ async def test_shared_drive_file_permissions_come_from_permissions_list(
     assert access.readers(permissions) == ["group:finance@example.com", "user:alice@example.com"]
 
 
-async def test_list_permissions_reads_every_page(client: DriveClient, control: EmulatorControl) -> None:
+async def test_list_permissions_reads_every_page(client: DriveClient, drive_control: EmulatorControl) -> None:
     grants = [{"type": "user", "role": "reader", "emailAddress": f"u{i}@example.com"} for i in range(150)]
-    drive = control.create_drive("Big", grants[:120])
-    file_id = control.create_doc("Everyone", "# E\n", drive_id=drive["id"], permissions=grants[100:])["id"]
+    drive = drive_control.create_drive("Big", grants[:120])
+    file_id = drive_control.create_doc("Everyone", "# E\n", drive_id=drive["id"], permissions=grants[100:])[
+        "id"
+    ]
 
     permissions = await client.list_permissions(file_id)
 
@@ -360,14 +371,14 @@ async def test_list_permissions_reads_every_page(client: DriveClient, control: E
 
 
 async def test_list_permissions_retries_outages_and_types_errors(
-    client: DriveClient, control: EmulatorControl
+    client: DriveClient, drive_control: EmulatorControl
 ) -> None:
-    file_id = control.upload("a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE])["id"]
-    control.fault(503, count=2, path_prefix=f"/drive/v3/files/{file_id}/permissions")
+    file_id = drive_control.upload("a.txt", mime.PLAIN_TEXT, b"x", permissions=[ALICE])["id"]
+    drive_control.fault(503, count=2, path_prefix=f"/drive/v3/files/{file_id}/permissions")
 
     permissions = await client.list_permissions(file_id)
 
     assert [p.email_address for p in permissions] == ["alice@example.com"]
-    assert control.faults() == []
+    assert drive_control.faults() == []
     with pytest.raises(DriveNotFound):
         await client.list_permissions("missing")
